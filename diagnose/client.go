@@ -1,0 +1,357 @@
+package diagnose
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DialFunc opens a TCP connection; the server passes one that enforces its
+// target policy on the address actually dialled.
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// Limits bound what one exchange may cost, whatever the target does.
+type Limits struct {
+	// Timeout bounds one exchange from dial to the last body byte read.
+	Timeout time.Duration
+	// ConnectTimeout bounds the TCP connect and TLS handshake.
+	ConnectTimeout time.Duration
+	// MaxHeaderBytes bounds the response head. Chromium refuses heads over
+	// 256 KiB (net::ERR_RESPONSE_HEADERS_TOO_BIG), so a larger one could
+	// never reach a page anyway.
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds the body preview: CORS never depends on the body.
+	MaxBodyBytes int
+}
+
+// DefaultLimits are the limits of the CLI and the dashboard.
+var DefaultLimits = Limits{
+	Timeout:        15 * time.Second,
+	ConnectTimeout: 5 * time.Second,
+	MaxHeaderBytes: 256 << 10,
+	MaxBodyBytes:   8 << 10,
+}
+
+// transport sends one HTTP/1.1 request per fresh connection and records
+// every byte of the head as received. net/http would canonicalise names and
+// merge lines, hiding exactly what CORS diagnosis needs to see.
+type transport struct {
+	dial      DialFunc
+	tlsConfig *tls.Config
+	limits    Limits
+	userAgent string
+}
+
+// outgoing is one request the walker wants sent.
+type outgoing struct {
+	step    Step
+	method  string
+	url     *url.URL
+	headers []Header // in sending order, Host excluded
+	body    string
+}
+
+func (t *transport) roundTrip(ctx context.Context, out outgoing) Exchange {
+	ex := Exchange{Step: out.step, Started: time.Now().UTC()}
+	ex.Request = SentRequest{Method: out.method, URL: out.url.String(), Proto: "HTTP/1.1", Body: out.body}
+	start := time.Now()
+	defer func() { ex.DurationMS = float64(time.Since(start).Microseconds()) / 1000 }()
+
+	host := out.url.Hostname()
+	port := out.url.Port()
+	if port == "" {
+		port = "80"
+		if out.url.Scheme == "https" {
+			port = "443"
+		}
+	}
+	hostHeader := out.url.Host
+	ex.Request.Headers = append([]Header{{"Host", hostHeader}}, out.headers...)
+
+	ctx, cancel := context.WithTimeout(ctx, t.limits.Timeout)
+	defer cancel()
+
+	dialCtx, cancelDial := context.WithTimeout(ctx, t.limits.ConnectTimeout)
+	conn, err := t.dial(dialCtx, "tcp", net.JoinHostPort(host, port))
+	cancelDial()
+	if err != nil {
+		ex.Error = classifyNetError(err, "connect")
+		return ex
+	}
+	defer conn.Close()
+	// Closing the connection is the one way to interrupt a blocked read
+	// when the caller gives up (server shutdown, client gone).
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	ex.RemoteAddr = conn.RemoteAddr().String()
+
+	if out.url.Scheme == "https" {
+		cfg := t.tlsConfig.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		cfg.ServerName = strings.Trim(host, "[]")
+		cfg.NextProtos = []string{"http/1.1"}
+		tc := tls.Client(conn, cfg)
+		hctx, hcancel := context.WithTimeout(ctx, t.limits.ConnectTimeout)
+		err := tc.HandshakeContext(hctx)
+		hcancel()
+		if err != nil {
+			ex.Error = classifyNetError(err, "tls")
+			return ex
+		}
+		st := tc.ConnectionState()
+		info := &TLSInfo{Version: tls.VersionName(st.Version), CipherSuite: tls.CipherSuiteName(st.CipherSuite), ServerName: cfg.ServerName}
+		if len(st.PeerCertificates) > 0 {
+			c := st.PeerCertificates[0]
+			info.PeerSubject = c.Subject.String()
+			info.PeerIssuer = c.Issuer.String()
+			info.NotAfter = c.NotAfter.UTC()
+		}
+		ex.TLS = info
+		conn = tc
+	}
+
+	var req bytes.Buffer
+	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\n", out.method, requestTarget(out.url))
+	for _, h := range ex.Request.Headers {
+		fmt.Fprintf(&req, "%s: %s\r\n", h.Name, h.Value)
+	}
+	req.WriteString("\r\n")
+	req.WriteString(out.body)
+	if _, err := conn.Write(req.Bytes()); err != nil {
+		ex.Error = classifyNetError(err, "write")
+		return ex
+	}
+
+	br := bufio.NewReaderSize(conn, 4096)
+	for {
+		resp, err := readResponseHead(br, t.limits.MaxHeaderBytes)
+		if err != nil {
+			ex.Error = classifyNetError(err, "read")
+			return ex
+		}
+		// Interim responses (100 Continue, 103 Early Hints) are not what
+		// fetch() sees; the final response follows on the same connection.
+		if resp.Status >= 100 && resp.Status < 200 && resp.Status != 101 {
+			continue
+		}
+		readBody(br, resp, out.method, t.limits.MaxBodyBytes)
+		ex.Response = resp
+		return ex
+	}
+}
+
+// requestTarget is the origin-form request-target of u.
+func requestTarget(u *url.URL) string {
+	p := u.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		p += "?" + u.RawQuery
+	}
+	return p
+}
+
+var errHeadTooLarge = errors.New("response head too large")
+
+// headError is a response that is not HTTP: nothing a browser can use.
+type headError struct{ msg string }
+
+func (e *headError) Error() string { return e.msg }
+
+// readResponseHead parses a status line and field lines leniently, the way
+// browsers do: lines without a colon are ignored (and recorded), and
+// obsolete line folding is joined with a space.
+func readResponseHead(br *bufio.Reader, maxBytes int) (*Response, error) {
+	resp := &Response{}
+	read := 0
+	readLine := func() (string, error) {
+		var line []byte
+		for {
+			chunk, err := br.ReadSlice('\n')
+			read += len(chunk)
+			if read > maxBytes {
+				return "", errHeadTooLarge
+			}
+			line = append(line, chunk...)
+			if err == bufio.ErrBufferFull {
+				continue
+			}
+			if err != nil {
+				if err == io.EOF && len(line) > 0 {
+					return "", &headError{"connection closed in the middle of the response head"}
+				}
+				return "", err
+			}
+			return strings.TrimRight(string(line), "\r\n"), nil
+		}
+	}
+	status, err := readLine()
+	if err != nil {
+		return nil, err
+	}
+	proto, rest, _ := strings.Cut(status, " ")
+	if !strings.HasPrefix(proto, "HTTP/") {
+		return nil, &headError{fmt.Sprintf("the server did not answer with HTTP: the first line was %q", truncate(status, 80))}
+	}
+	code, text, _ := strings.Cut(rest, " ")
+	n, err := strconv.Atoi(code)
+	if err != nil || len(code) != 3 || n < 100 {
+		return nil, &headError{fmt.Sprintf("invalid status line %q", truncate(status, 80))}
+	}
+	resp.Proto, resp.Status, resp.StatusText = proto, n, text
+	for {
+		line, err := readLine()
+		if err != nil {
+			if err == io.EOF {
+				return nil, &headError{"connection closed in the middle of the response head"}
+			}
+			return nil, err
+		}
+		if line == "" {
+			break
+		}
+		if (line[0] == ' ' || line[0] == '\t') && len(resp.Headers) > 0 {
+			last := &resp.Headers[len(resp.Headers)-1]
+			last.Value = strings.TrimSpace(last.Value + " " + strings.TrimSpace(line))
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		name = strings.TrimRight(name, " \t")
+		if !ok || name == "" {
+			if len(resp.Malformed) < 100 {
+				resp.Malformed = append(resp.Malformed, truncate(line, 200))
+			}
+			continue
+		}
+		resp.Headers = append(resp.Headers, Header{name, strings.Trim(value, " \t")})
+	}
+	resp.HeaderBytes = read
+	return resp, nil
+}
+
+// readBody keeps at most max bytes of the body, never decompressing it.
+func readBody(br *bufio.Reader, resp *Response, method string, max int) {
+	if method == "HEAD" || resp.Status == 204 || resp.Status == 304 {
+		return
+	}
+	var r io.Reader = br
+	if te, _ := resp.get("Transfer-Encoding"); strings.Contains(strings.ToLower(te), "chunked") {
+		r = httputil.NewChunkedReader(br)
+	} else if cl, ok := resp.get("Content-Length"); ok {
+		if n, err := strconv.ParseInt(strings.TrimSpace(cl), 10, 64); err == nil && n >= 0 {
+			r = io.LimitReader(br, n)
+		}
+	}
+	buf := make([]byte, max+1)
+	got, _ := io.ReadFull(r, buf)
+	if got > max {
+		resp.BodyTruncated = true
+		got = max
+	}
+	resp.Body = string(buf[:got])
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// refusal is implemented by the target policy's error, so the prober can
+// tell "not allowed to connect" from "could not connect".
+type refusal interface {
+	error
+	Refused() bool
+}
+
+// classifyNetError turns a Go network error into the finding vocabulary,
+// with the net::ERR_* code Chromium reports for the same failure.
+func classifyNetError(err error, phase string) *NetError {
+	var ref refusal
+	if errors.As(err, &ref) && ref.Refused() {
+		return &NetError{Kind: "policy", Message: ref.Error()}
+	}
+	var he *headError
+	if errors.As(err, &he) {
+		return &NetError{Kind: "malformed", Message: he.msg, Chromium: "net::ERR_INVALID_HTTP_RESPONSE"}
+	}
+	if errors.Is(err, errHeadTooLarge) {
+		return &NetError{Kind: "too-large", Message: "the response head is larger than 256 KiB, more than browsers accept", Chromium: "net::ERR_RESPONSE_HEADERS_TOO_BIG"}
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		if dnsErr.IsTimeout {
+			return &NetError{Kind: "timeout", Message: "DNS lookup of " + dnsErr.Name + " timed out", Chromium: "net::ERR_NAME_NOT_RESOLVED"}
+		}
+		return &NetError{Kind: "dns", Message: "the host name " + dnsErr.Name + " does not resolve", Chromium: "net::ERR_NAME_NOT_RESOLVED"}
+	}
+	var certInvalid x509.CertificateInvalidError
+	var hostErr x509.HostnameError
+	var unknownCA x509.UnknownAuthorityError
+	var recErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &certInvalid):
+		if certInvalid.Reason == x509.Expired {
+			return &NetError{Kind: "tls", Message: "the TLS certificate has expired or is not yet valid: " + certInvalid.Detail, Chromium: "net::ERR_CERT_DATE_INVALID"}
+		}
+		return &NetError{Kind: "tls", Message: "the TLS certificate is invalid: " + certInvalid.Error(), Chromium: "net::ERR_CERT_INVALID"}
+	case errors.As(err, &hostErr):
+		return &NetError{Kind: "tls", Message: "the TLS certificate is for a different host: " + hostErr.Error(), Chromium: "net::ERR_CERT_COMMON_NAME_INVALID"}
+	case errors.As(err, &unknownCA):
+		return &NetError{Kind: "tls", Message: "the TLS certificate is self-signed or issued by an unknown authority", Chromium: "net::ERR_CERT_AUTHORITY_INVALID"}
+	case errors.As(err, &recErr):
+		return &NetError{Kind: "tls", Message: "the server did not speak TLS on this port (is it plain http?)", Chromium: "net::ERR_SSL_PROTOCOL_ERROR"}
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), isTimeout(err):
+		what := "the server did not answer in time"
+		code := "net::ERR_TIMED_OUT"
+		if phase == "connect" {
+			what = "the connection attempt timed out"
+			code = "net::ERR_CONNECTION_TIMED_OUT"
+		}
+		return &NetError{Kind: "timeout", Message: what, Chromium: code}
+	case errors.Is(err, context.Canceled):
+		return &NetError{Kind: "internal", Message: "the probe was cancelled"}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &NetError{Kind: "refused", Message: "the connection was refused: nothing listens on that port", Chromium: "net::ERR_CONNECTION_REFUSED"}
+	case errors.Is(err, syscall.ECONNRESET):
+		return &NetError{Kind: "reset", Message: "the server reset the connection", Chromium: "net::ERR_CONNECTION_RESET"}
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return &NetError{Kind: "refused", Message: "the address is unreachable", Chromium: "net::ERR_ADDRESS_UNREACHABLE"}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.EPIPE):
+		if phase == "tls" {
+			return &NetError{Kind: "tls", Message: "the connection closed during the TLS handshake", Chromium: "net::ERR_CONNECTION_CLOSED"}
+		}
+		return &NetError{Kind: "closed", Message: "the server closed the connection without sending a response", Chromium: "net::ERR_EMPTY_RESPONSE"}
+	}
+	if phase == "tls" {
+		return &NetError{Kind: "tls", Message: "the TLS handshake failed: " + err.Error(), Chromium: "net::ERR_SSL_PROTOCOL_ERROR"}
+	}
+	return &NetError{Kind: "internal", Message: err.Error(), Chromium: "net::ERR_FAILED"}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

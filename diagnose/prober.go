@@ -1,0 +1,187 @@
+package diagnose
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// ProberConfig configures a Prober.
+type ProberConfig struct {
+	// Dial opens connections; the server passes its target policy's dialer.
+	// Nil dials anything (the CLI runs on the user's own machine).
+	Dial DialFunc
+	// TLSConfig is cloned for https targets (tests add their own roots).
+	TLSConfig *tls.Config
+	// Limits bound each exchange; zero fields take DefaultLimits.
+	Limits Limits
+	// NoFollowups disables the extra preflights sent to find out what a
+	// silently refusing server refused.
+	NoFollowups bool
+}
+
+// Prober sends the requests a browser would send and judges them.
+type Prober struct {
+	t         *transport
+	followups bool
+}
+
+// NewProber returns a Prober. It is safe for concurrent use.
+func NewProber(cfg ProberConfig) *Prober {
+	lim := cfg.Limits
+	if lim.Timeout <= 0 {
+		lim.Timeout = DefaultLimits.Timeout
+	}
+	if lim.ConnectTimeout <= 0 {
+		lim.ConnectTimeout = DefaultLimits.ConnectTimeout
+	}
+	if lim.MaxHeaderBytes <= 0 {
+		lim.MaxHeaderBytes = DefaultLimits.MaxHeaderBytes
+	}
+	if lim.MaxBodyBytes <= 0 {
+		lim.MaxBodyBytes = DefaultLimits.MaxBodyBytes
+	}
+	dial := cfg.Dial
+	if dial == nil {
+		d := &net.Dialer{}
+		dial = d.DialContext
+	}
+	return &Prober{t: &transport{dial: dial, tlsConfig: cfg.TLSConfig, limits: lim}, followups: !cfg.NoFollowups}
+}
+
+// Probe validates r, sends what a browser would send, and returns the
+// diagnosis. The error is an *InputError for bad input or for a target the
+// dial policy refuses, or the context's error.
+func (p *Prober) Probe(ctx context.Context, r Request) (*Report, error) {
+	prep, err := prepare(r)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	w := newWalker(prep)
+	for out := w.next(); out != nil; out = w.next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ex := p.t.roundTrip(ctx, *out)
+		if ex.Error != nil && ex.Error.Kind == "policy" {
+			field := "url"
+			msg := ex.Error.Message
+			if out.step.Hop > 0 {
+				msg = "a redirect leads to " + out.url.String() + ": " + msg
+			}
+			return nil, &InputError{Field: field, Message: msg}
+		}
+		if ex.Error != nil && ex.Error.Kind == "internal" && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		w.observe(ex)
+	}
+	var followups []Exchange
+	if p.followups {
+		followups = p.followUp(ctx, w)
+	}
+	rep := w.report()
+	rep.Followups = followups
+	rep.RanAt = start.UTC()
+	rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	return rep, nil
+}
+
+// Evaluate judges recorded exchanges without touching the network: the
+// same walk as Probe, fed from the recording. It is how a stored exchange
+// is re-judged and what BenchmarkEvaluate measures.
+func Evaluate(r Request, exchanges []Exchange) (*Report, error) {
+	prep, err := prepare(r)
+	if err != nil {
+		return nil, err
+	}
+	w := newWalker(prep)
+	i := 0
+	for out := w.next(); out != nil; out = w.next() {
+		if i >= len(exchanges) {
+			return nil, fmt.Errorf("the recording ends before the %s to %s", out.step, out.url)
+		}
+		ex := exchanges[i]
+		if ex.Step.Kind != out.step.Kind || ex.Step.URL != out.step.URL {
+			return nil, fmt.Errorf("recorded exchange %d is the %s to %s, but the browser would send the %s to %s", i+1, ex.Step, ex.Step.URL, out.step, out.url)
+		}
+		ex.Checks = nil
+		w.observe(ex)
+		i++
+	}
+	rep := w.report()
+	if len(exchanges) > 0 {
+		rep.RanAt = exchanges[0].Started
+	}
+	return rep, nil
+}
+
+// maxFollowupHeaders bounds the per-header follow-up preflights.
+const maxFollowupHeaders = 8
+
+// followUp sends a few extra preflights when the server answered the
+// preflight 2xx without any CORS header (how rs/cors and go-chi/cors refuse
+// silently), to find out whether it refused the origin, the method or a
+// header. Only OPTIONS requests, which cause no side effects, are sent.
+func (p *Prober) followUp(ctx context.Context, w *walker) []Exchange {
+	var pre *Exchange
+	for i := range w.exchanges {
+		ex := &w.exchanges[i]
+		if ex.Step.Kind == StepPreflight && ex.Response != nil {
+			pre = ex
+			break
+		}
+	}
+	if pre == nil || pre.Response.Status < 200 || pre.Response.Status > 299 || hasAnyCORSHeader(pre.Response) {
+		return nil
+	}
+	u, err := w.p.target.Parse(pre.Step.URL)
+	if err != nil {
+		return nil
+	}
+	var out []Exchange
+	send := func(label, method string, headers []string) bool {
+		hs := []Header{{"Accept", "*/*"}, {"Access-Control-Request-Method", method}}
+		if len(headers) > 0 {
+			hs = append(hs, Header{"Access-Control-Request-Headers", strings.Join(headers, ",")})
+		}
+		hs = append(hs, Header{"Origin", w.p.origin}, Header{"User-Agent", userAgent})
+		ex := p.t.roundTrip(ctx, outgoing{step: Step{Kind: StepKind("followup: " + label), URL: u.String()}, method: "OPTIONS", url: u, headers: hs})
+		out = append(out, ex)
+		if ex.Response == nil {
+			return false
+		}
+		_, ok := ex.Response.get("Access-Control-Allow-Origin")
+		return ok
+	}
+	unsafe := w.decision.UnsafeHeaders
+	method := w.p.Method
+	var verdict string
+	switch {
+	case len(unsafe) > 0 && send("without request headers", method, nil):
+		var refused []string
+		for i, h := range unsafe {
+			if i >= maxFollowupHeaders {
+				break
+			}
+			if !send("only "+h, method, []string{h}) {
+				refused = append(refused, h)
+			}
+		}
+		if len(refused) > 0 {
+			verdict = "Follow-up preflights show the server accepts the origin and " + method + " but refuses the request header(s) " + strings.Join(refused, ", ") + ": add them to its allowed headers."
+		} else {
+			verdict = "Follow-up preflights show the server accepts the origin, the method and each header alone, but not all of them together."
+		}
+	case !isSafelistedMethod(method) && send("with method GET", "GET", nil):
+		verdict = "A follow-up preflight with GET instead of " + method + " was accepted: the server refuses the method " + method + " (check its allowed methods, and the case: fetch() sends " + method + " as written)."
+	default:
+		verdict = "Even a minimal follow-up preflight got no CORS headers: the server does not allow the origin " + w.p.origin + " at all."
+	}
+	w.followupVerdict = verdict
+	return out
+}

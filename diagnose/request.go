@@ -1,0 +1,492 @@
+package diagnose
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// Credentials is a fetch() credentials mode.
+type Credentials string
+
+// The credentials modes of the Fetch standard.
+const (
+	CredentialsOmit       Credentials = "omit"
+	CredentialsSameOrigin Credentials = "same-origin"
+	CredentialsInclude    Credentials = "include"
+)
+
+// Mode is a fetch() request mode.
+type Mode string
+
+// The request modes a page can choose for fetch().
+const (
+	ModeCORS       Mode = "cors"
+	ModeNoCORS     Mode = "no-cors"
+	ModeSameOrigin Mode = "same-origin"
+)
+
+// Header is one request header as the page sets it. Order and repeats are
+// kept because browsers combine repeated names with ", " when sending.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Request is what the user describes: the fetch() call their page makes.
+type Request struct {
+	URL              string      `json:"url"`
+	Origin           string      `json:"origin"`
+	Method           string      `json:"method,omitempty"`
+	Headers          []Header    `json:"headers,omitempty"`
+	Body             string      `json:"body,omitempty"`
+	Credentials      Credentials `json:"credentials,omitempty"`
+	Mode             Mode        `json:"mode,omitempty"`
+	UseCORSPreflight bool        `json:"use_cors_preflight,omitempty"`
+}
+
+// InputError says which field of a Request is wrong and what to type
+// instead. Handlers map it to 400 and the CLI to exit status 2.
+type InputError struct {
+	Field   string // "url", "origin", "method", "headers", "credentials", "mode", "body"
+	Message string // what is wrong, in plain words
+	Hint    string // what to type instead, when there is a better value
+}
+
+func (e *InputError) Error() string {
+	if e.Hint != "" {
+		return fmt.Sprintf("%s: %s (%s)", e.Field, e.Message, e.Hint)
+	}
+	return fmt.Sprintf("%s: %s", e.Field, e.Message)
+}
+
+// IsInputError reports whether err is (or wraps) an *InputError.
+func IsInputError(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie)
+}
+
+// DroppedHeader is a header the page set that the browser silently refuses
+// to send, with the rule that removed it.
+type DroppedHeader struct {
+	Header
+	Why string `json:"why"`
+}
+
+// prepared is a validated Request in the form a browser would hold it after
+// fetch() and the Headers guard ran: normalised method, combined header
+// values, forbidden headers removed.
+type prepared struct {
+	Request
+	target  *url.URL
+	origin  string // serialised page origin, possibly "null"
+	headers []Header
+	dropped []DroppedHeader
+	// notHTTP marks a target whose scheme is not http(s): a diagnosis
+	// (CORSRequestNotHttp), not an input error.
+	notHTTP bool
+}
+
+// maxHeaderValue bounds what a user may type for one header; a browser
+// accepts more, but nothing about CORS needs a longer value to show.
+const (
+	maxInputHeaders     = 100
+	maxInputHeaderValue = 8 << 10
+	maxInputURL         = 8 << 10
+	maxInputBody        = 64 << 10
+)
+
+// Prepare validates r and returns the normalised form of it. Every problem
+// is an *InputError naming the field.
+func Prepare(r Request) (Request, error) {
+	p, err := prepare(r)
+	if err != nil {
+		return Request{}, err
+	}
+	return p.Request, nil
+}
+
+func prepare(r Request) (*prepared, error) {
+	p := &prepared{Request: r}
+	if p.Credentials == "" {
+		p.Credentials = CredentialsSameOrigin
+	}
+	switch p.Credentials {
+	case CredentialsOmit, CredentialsSameOrigin, CredentialsInclude:
+	default:
+		return nil, &InputError{Field: "credentials", Message: fmt.Sprintf("unknown credentials mode %q", r.Credentials), Hint: "use omit, same-origin or include"}
+	}
+	if p.Mode == "" {
+		p.Mode = ModeCORS
+	}
+	switch p.Mode {
+	case ModeCORS, ModeNoCORS, ModeSameOrigin:
+	default:
+		return nil, &InputError{Field: "mode", Message: fmt.Sprintf("unknown request mode %q", r.Mode), Hint: "use cors, no-cors or same-origin (navigate is not a fetch() mode)"}
+	}
+
+	origin, err := ParseOrigin(r.Origin)
+	if err != nil {
+		return nil, err
+	}
+	p.origin = origin
+	p.Origin = origin
+
+	target, err := parseTarget(r.URL)
+	if err != nil {
+		return nil, err
+	}
+	p.target = target
+	p.URL = target.String()
+	p.notHTTP = target.Scheme != "http" && target.Scheme != "https"
+
+	if p.Method == "" {
+		p.Method = "GET"
+	}
+	method, err := NormalizeMethod(p.Method)
+	if err != nil {
+		return nil, err
+	}
+	p.Method = method
+
+	if len(r.Body) > maxInputBody {
+		return nil, &InputError{Field: "body", Message: fmt.Sprintf("the body is %d bytes; corsdoctor sends at most %d", len(r.Body), maxInputBody)}
+	}
+	if r.Body != "" && (method == "GET" || method == "HEAD") {
+		return nil, &InputError{Field: "body", Message: "fetch() throws \"TypeError: Request with GET/HEAD method cannot have body\"", Hint: "remove the body or use POST"}
+	}
+
+	if p.Mode == ModeNoCORS && method != "GET" && method != "HEAD" && method != "POST" {
+		return nil, &InputError{Field: "mode", Message: fmt.Sprintf("fetch() throws a TypeError: %s is not allowed in no-cors mode (only GET, HEAD and POST are)", method), Hint: "use mode cors"}
+	}
+
+	if len(r.Headers) > maxInputHeaders {
+		return nil, &InputError{Field: "headers", Message: fmt.Sprintf("%d headers; corsdoctor accepts at most %d", len(r.Headers), maxInputHeaders)}
+	}
+	var kept []Header
+	for i, h := range r.Headers {
+		name := h.Name
+		if name == "" {
+			return nil, &InputError{Field: "headers", Message: fmt.Sprintf("header %d has no name", i+1), Hint: "write it as Name: value"}
+		}
+		if !isToken(name) {
+			return nil, &InputError{Field: "headers", Message: fmt.Sprintf("%q is not a valid header name (only letters, digits and !#$%%&'*+-.^_`|~ are allowed)", name), Hint: "write it as Name: value"}
+		}
+		// fetch() strips leading and trailing HTTP whitespace from values.
+		value := strings.Trim(h.Value, " \t\r\n")
+		if len(value) > maxInputHeaderValue {
+			return nil, &InputError{Field: "headers", Message: fmt.Sprintf("the value of %s is %d bytes; corsdoctor accepts at most %d", name, len(value), maxInputHeaderValue)}
+		}
+		if strings.ContainsAny(value, "\r\n\x00") {
+			return nil, &InputError{Field: "headers", Message: fmt.Sprintf("the value of %s contains a CR, LF or NUL byte, which fetch() rejects with a TypeError", name)}
+		}
+		if why := forbiddenRequestHeader(name, value); why != "" {
+			p.dropped = append(p.dropped, DroppedHeader{Header{name, value}, why})
+			continue
+		}
+		kept = append(kept, Header{name, value})
+	}
+	if p.Mode == ModeNoCORS {
+		var safe []Header
+		for _, h := range kept {
+			if isNoCORSSafelistedName(h.Name) && isCORSSafelistedHeader(h.Name, h.Value) {
+				safe = append(safe, h)
+				continue
+			}
+			p.dropped = append(p.dropped, DroppedHeader{h, "in no-cors mode only Accept, Accept-Language, Content-Language and a safelisted Content-Type may be set; the Headers object drops the rest"})
+		}
+		kept = safe
+	}
+	p.Headers = kept
+	p.headers = combineHeaders(kept)
+	if r.Body != "" && !hasHeader(p.headers, "Content-Type") {
+		// fetch() adds this for a string body.
+		p.headers = append(p.headers, Header{"Content-Type", "text/plain;charset=UTF-8"})
+	}
+	return p, nil
+}
+
+// ParseOrigin validates a page origin as the user typed it and returns the
+// serialised origin a browser would send in the Origin header: lower-case
+// scheme and host, no default port, no path. "null" (an opaque origin) is
+// accepted as is.
+func ParseOrigin(s string) (string, error) {
+	raw := strings.TrimSpace(s)
+	if raw == "" {
+		return "", &InputError{Field: "origin", Message: "the page origin is empty", Hint: "type the origin of the page that makes the request, e.g. https://app.example.com"}
+	}
+	if raw == "null" {
+		return "null", nil
+	}
+	if len(raw) > 2048 {
+		return "", &InputError{Field: "origin", Message: "the origin is too long"}
+	}
+	if !strings.Contains(raw, "://") {
+		return "", &InputError{Field: "origin", Message: fmt.Sprintf("%q has no scheme", raw), Hint: "an origin starts with http:// or https://, e.g. https://" + strings.TrimSuffix(raw, "/")}
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", &InputError{Field: "origin", Message: fmt.Sprintf("%q is not a valid origin: %s", raw, urlErrorText(err))}
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch scheme {
+	case "http", "https":
+	case "file":
+		return "", &InputError{Field: "origin", Message: "a page opened from file:// has an opaque origin, which browsers send as null", Hint: "type null"}
+	default:
+		return "", &InputError{Field: "origin", Message: fmt.Sprintf("scheme %q is not a web origin corsdoctor can model", u.Scheme), Hint: "use an http:// or https:// origin, or null"}
+	}
+	if u.User != nil {
+		return "", &InputError{Field: "origin", Message: "an origin has no user name or password", Hint: "remove the user:pass@ part"}
+	}
+	host, err := canonicalHost(u.Hostname())
+	if err != nil {
+		return "", &InputError{Field: "origin", Message: err.Error()}
+	}
+	port := u.Port()
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return "", &InputError{Field: "origin", Message: fmt.Sprintf("port %q is out of range", port)}
+		}
+		port = strconv.Itoa(n)
+		if (scheme == "http" && n == 80) || (scheme == "https" && n == 443) {
+			port = ""
+		}
+	}
+	serialized := scheme + "://" + host
+	if port != "" {
+		serialized += ":" + port
+	}
+	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#") {
+		what := "a path"
+		if u.Path == "/" && u.RawQuery == "" && u.Fragment == "" {
+			what = "a trailing slash"
+		}
+		return "", &InputError{Field: "origin", Message: fmt.Sprintf("%q has %s; an origin is only scheme, host and port", raw, what), Hint: "type " + serialized}
+	}
+	return serialized, nil
+}
+
+// canonicalHost lower-cases a host and converts internationalised names to
+// their ASCII (punycode) form, as the URL parser does before an origin is
+// serialised.
+func canonicalHost(h string) (string, error) {
+	if h == "" {
+		return "", errors.New("the host is empty")
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		if strings.Contains(h, ":") {
+			return "[" + ip.String() + "]", nil
+		}
+		return h, nil
+	}
+	ascii, err := idna.Lookup.ToASCII(strings.TrimSuffix(h, "."))
+	if err != nil {
+		return "", fmt.Errorf("host %q is not a valid domain name", h)
+	}
+	if strings.HasSuffix(h, ".") {
+		// Browsers keep a trailing dot in the serialised origin.
+		ascii += "."
+	}
+	return strings.ToLower(ascii), nil
+}
+
+func parseTarget(s string) (*url.URL, error) {
+	raw := strings.TrimSpace(s)
+	if raw == "" {
+		return nil, &InputError{Field: "url", Message: "the endpoint URL is empty", Hint: "type the full URL the page fetches, e.g. https://api.example.com/items"}
+	}
+	if len(raw) > maxInputURL {
+		return nil, &InputError{Field: "url", Message: fmt.Sprintf("the URL is %d bytes; corsdoctor accepts at most %d", len(raw), maxInputURL)}
+	}
+	if strings.ContainsAny(raw, "\r\n\x00") {
+		return nil, &InputError{Field: "url", Message: "the URL contains a CR, LF or NUL byte"}
+	}
+	if !strings.Contains(raw, ":") || strings.HasPrefix(raw, "//") || (!strings.Contains(raw, "://") && !hasSchemeLike(raw)) {
+		return nil, &InputError{Field: "url", Message: fmt.Sprintf("%q has no scheme", raw), Hint: "type the full URL, e.g. https://" + strings.TrimPrefix(raw, "//")}
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, &InputError{Field: "url", Message: fmt.Sprintf("%q is not a valid URL: %s", raw, urlErrorText(err))}
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme == "http" || u.Scheme == "https" {
+		if u.Host == "" {
+			return nil, &InputError{Field: "url", Message: fmt.Sprintf("%q has no host", raw), Hint: "type the full URL, e.g. https://api.example.com/items"}
+		}
+		host, err := canonicalHost(u.Hostname())
+		if err != nil {
+			return nil, &InputError{Field: "url", Message: err.Error()}
+		}
+		if p := u.Port(); p != "" {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > 65535 {
+				return nil, &InputError{Field: "url", Message: fmt.Sprintf("port %q is out of range", p)}
+			}
+			if (u.Scheme == "http" && n == 80) || (u.Scheme == "https" && n == 443) {
+				u.Host = host
+			} else {
+				u.Host = host + ":" + strconv.Itoa(n)
+			}
+		} else {
+			u.Host = host
+		}
+		if u.Path == "" {
+			u.Path = "/"
+		}
+	}
+	// A fragment is never sent.
+	u.Fragment = ""
+	u.RawFragment = ""
+	return u, nil
+}
+
+// hasSchemeLike reports whether s starts with "scheme:" for schemes without
+// an authority, such as data: or mailto:.
+func hasSchemeLike(s string) bool {
+	i := strings.IndexByte(s, ':')
+	if i <= 0 {
+		return false
+	}
+	for j, c := range s[:i] {
+		isAlpha := (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !isAlpha && (j == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	// "localhost:3000/x" looks like a scheme to url.Parse, but is a host.
+	rest := s[i+1:]
+	if len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' {
+		return false
+	}
+	return true
+}
+
+func urlErrorText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// NormalizeMethod validates a method token and upper-cases it only when it
+// is one of DELETE, GET, HEAD, OPTIONS, POST or PUT, as fetch() does: a
+// "patch" stays "patch".
+func NormalizeMethod(m string) (string, error) {
+	m = strings.TrimSpace(m)
+	if !isToken(m) {
+		return "", &InputError{Field: "method", Message: fmt.Sprintf("%q is not a valid HTTP method token", m), Hint: "use a method such as GET, POST, PUT, PATCH or DELETE"}
+	}
+	upper := strings.ToUpper(m)
+	switch upper {
+	case "CONNECT", "TRACE", "TRACK":
+		return "", &InputError{Field: "method", Message: fmt.Sprintf("fetch() refuses the forbidden method %s with a TypeError", upper)}
+	case "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT":
+		return upper, nil
+	}
+	return m, nil
+}
+
+// isToken reports whether s is an RFC 9110 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenByte(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// forbiddenRequestHeader returns why a browser refuses to let a page set
+// this header, or "" when it may.
+func forbiddenRequestHeader(name, value string) string {
+	lower := strings.ToLower(name)
+	switch lower {
+	case "accept-charset", "accept-encoding", "access-control-request-headers",
+		"access-control-request-method", "connection", "content-length", "cookie",
+		"cookie2", "date", "dnt", "expect", "host", "keep-alive", "origin", "referer",
+		"set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "via":
+		why := name + " is a forbidden request header: fetch() silently ignores it and the browser sets it itself"
+		switch lower {
+		case "cookie":
+			why += " (send cookies with credentials: 'include'; corsdoctor cannot send your browser's cookies)"
+		case "origin":
+			why += " (corsdoctor sends the page origin you entered instead)"
+		}
+		return why
+	case "x-http-method", "x-http-method-override", "x-method-override":
+		for _, v := range strings.Split(value, ",") {
+			switch strings.ToUpper(strings.TrimSpace(v)) {
+			case "CONNECT", "TRACE", "TRACK":
+				return name + " names a forbidden method, so fetch() ignores the header"
+			}
+		}
+	}
+	if strings.HasPrefix(lower, "proxy-") || strings.HasPrefix(lower, "sec-") {
+		return name + " starts with " + lower[:strings.IndexByte(lower, '-')+1] + ", which makes it a forbidden request header: fetch() silently ignores it"
+	}
+	return ""
+}
+
+// combineHeaders merges repeated names into one value joined by ", ", in the
+// order names first appear, as browsers do before sending.
+func combineHeaders(hs []Header) []Header {
+	var out []Header
+	index := map[string]int{}
+	for _, h := range hs {
+		k := strings.ToLower(h.Name)
+		if i, ok := index[k]; ok {
+			out[i].Value += ", " + h.Value
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, h)
+	}
+	return out
+}
+
+func hasHeader(hs []Header, name string) bool {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// originOf serialises the origin of an http(s) URL.
+func originOf(u *url.URL) string {
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "null"
+	}
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	port := u.Port()
+	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+		port = ""
+	}
+	if port != "" {
+		return u.Scheme + "://" + host + ":" + port
+	}
+	return u.Scheme + "://" + host
+}
