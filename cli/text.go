@@ -101,7 +101,7 @@ func WriteText(w io.Writer, r *diagnose.Report, color bool) {
 		if len(f.Browsers) > 0 && f.Severity == diagnose.SeverityError {
 			fmt.Fprintf(w, "    Fails in: %s", joinBrowsers(f.Browsers))
 			if len(f.ReportedBy) > 0 {
-				fmt.Fprintf(w, "; this is the error %s shows", joinBrowsers(f.ReportedBy))
+				fmt.Fprintf(w, "; the first error %s reports", joinBrowsers(f.ReportedBy))
 			}
 			fmt.Fprintln(w)
 		}

@@ -37,7 +37,11 @@ func checksFor(keys []string, results map[Browser][]failure) []Check {
 			}
 		}
 		if !c.Passed {
-			c.Detail = strings.TrimSpace(strings.Join(who, " and ") + " fail this check. " + c.Detail)
+			d := "fails in " + strings.Join(who, " and ")
+			if c.Detail != "" {
+				d += fmt.Sprintf(" (value %q)", c.Detail)
+			}
+			c.Detail = d
 		}
 		out = append(out, c)
 	}

@@ -361,7 +361,8 @@ func (w *walker) explain(f *Finding) {
 	if f.Detail == "" {
 		f.Detail = detail
 	}
-	if f.Fix == "" {
+	// Notes written during the walk already say what to do in Detail.
+	if f.Fix == "" && !(f.Severity == SeverityInfo && f.Reason == "cookies-not-sent") {
 		f.Fix = fix
 	}
 }

@@ -3,12 +3,13 @@ package diagnose
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"golang.org/x/net/idna"
+
+	"corsdoctor/targetpolicy"
 )
 
 // Credentials is a fetch() credentials mode.
@@ -280,11 +281,13 @@ func canonicalHost(h string) (string, error) {
 	if h == "" {
 		return "", errors.New("the host is empty")
 	}
-	if ip := net.ParseIP(h); ip != nil {
-		if strings.Contains(h, ":") {
+	// The URL parser turns legacy IPv4 spellings (2130706433, 0x7f.1,
+	// 0177.0.0.1) into dotted decimal; browsers then use that address.
+	if ip, ok := targetpolicy.ParseHostIP(h); ok {
+		if ip.Is6() {
 			return "[" + ip.String() + "]", nil
 		}
-		return h, nil
+		return ip.String(), nil
 	}
 	ascii, err := idna.Lookup.ToASCII(strings.TrimSuffix(h, "."))
 	if err != nil {
