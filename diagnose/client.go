@@ -64,8 +64,8 @@ type outgoing struct {
 	body    string
 }
 
-func (t *transport) roundTrip(ctx context.Context, out outgoing) Exchange {
-	ex := Exchange{Step: out.step, Started: time.Now().UTC()}
+func (t *transport) roundTrip(ctx context.Context, out outgoing) (ex Exchange) {
+	ex = Exchange{Step: out.step, Started: time.Now().UTC()}
 	ex.Request = SentRequest{Method: out.method, URL: out.url.String(), Proto: "HTTP/1.1", Body: out.body}
 	start := time.Now()
 	defer func() { ex.DurationMS = float64(time.Since(start).Microseconds()) / 1000 }()
@@ -83,6 +83,13 @@ func (t *transport) roundTrip(ctx context.Context, out outgoing) Exchange {
 
 	ctx, cancel := context.WithTimeout(ctx, t.limits.Timeout)
 	defer cancel()
+	// When the deadline closes the connection under a blocked read, the
+	// read fails with "use of closed connection"; report the cause.
+	defer func() {
+		if ex.Error != nil && ctx.Err() != nil {
+			ex.Error = classifyNetError(ctx.Err(), "read")
+		}
+	}()
 
 	dialCtx, cancelDial := context.WithTimeout(ctx, t.limits.ConnectTimeout)
 	conn, err := t.dial(dialCtx, "tcp", net.JoinHostPort(host, port))
@@ -172,8 +179,12 @@ func requestTarget(u *url.URL) string {
 
 var errHeadTooLarge = errors.New("response head too large")
 
-// headError is a response that is not HTTP: nothing a browser can use.
-type headError struct{ msg string }
+// headError is a response head a browser cannot use. http09 marks a reply
+// without a status line, which Gecko still takes for HTTP/0.9.
+type headError struct {
+	msg    string
+	http09 bool
+}
 
 func (e *headError) Error() string { return e.msg }
 
@@ -197,7 +208,7 @@ func readResponseHead(br *bufio.Reader, maxBytes int) (*Response, error) {
 			}
 			if err != nil {
 				if err == io.EOF && len(line) > 0 {
-					return "", &headError{"connection closed in the middle of the response head"}
+					return "", &headError{msg: "connection closed in the middle of the response head"}
 				}
 				return "", err
 			}
@@ -210,19 +221,19 @@ func readResponseHead(br *bufio.Reader, maxBytes int) (*Response, error) {
 	}
 	proto, rest, _ := strings.Cut(status, " ")
 	if !strings.HasPrefix(proto, "HTTP/") {
-		return nil, &headError{fmt.Sprintf("the server did not answer with HTTP: the first line was %q", truncate(status, 80))}
+		return nil, &headError{msg: fmt.Sprintf("the server did not answer with HTTP: the first line was %q", truncate(status, 80)), http09: true}
 	}
 	code, text, _ := strings.Cut(rest, " ")
 	n, err := strconv.Atoi(code)
 	if err != nil || len(code) != 3 || n < 100 {
-		return nil, &headError{fmt.Sprintf("invalid status line %q", truncate(status, 80))}
+		return nil, &headError{msg: fmt.Sprintf("invalid status line %q", truncate(status, 80))}
 	}
 	resp.Proto, resp.Status, resp.StatusText = proto, n, text
 	for {
 		line, err := readLine()
 		if err != nil {
 			if err == io.EOF {
-				return nil, &headError{"connection closed in the middle of the response head"}
+				return nil, &headError{msg: "connection closed in the middle of the response head"}
 			}
 			return nil, err
 		}
@@ -293,7 +304,11 @@ func classifyNetError(err error, phase string) *NetError {
 	}
 	var he *headError
 	if errors.As(err, &he) {
-		return &NetError{Kind: "malformed", Message: he.msg, Chromium: "net::ERR_INVALID_HTTP_RESPONSE"}
+		kind := "malformed"
+		if he.http09 {
+			kind = "http09"
+		}
+		return &NetError{Kind: kind, Message: he.msg, Chromium: "net::ERR_INVALID_HTTP_RESPONSE"}
 	}
 	if errors.Is(err, errHeadTooLarge) {
 		return &NetError{Kind: "too-large", Message: "the response head is larger than 256 KiB, more than browsers accept", Chromium: "net::ERR_RESPONSE_HEADERS_TOO_BIG"}

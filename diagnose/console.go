@@ -132,11 +132,13 @@ func crInvalidAllowCredentials(v string) string {
 }
 
 const (
-	crPreflightInvalidStatus    = "It does not have HTTP ok status."
-	crPreflightRedirect         = "Redirect is not allowed for a preflight request."
-	crInvalidAllowMethods       = "Cannot parse Access-Control-Allow-Methods response header field in preflight response."
-	crInvalidAllowHeaders       = "Cannot parse Access-Control-Allow-Headers response header field in preflight response."
-	crCORSDisabledSchemeDefault = "Cross origin requests are only supported for protocol schemes: chrome, chrome-extension, chrome-untrusted, data, http, https, isolated-app."
+	crPreflightInvalidStatus = "It does not have HTTP ok status."
+	crPreflightRedirect      = "Redirect is not allowed for a preflight request."
+	crInvalidAllowMethods    = "Cannot parse Access-Control-Allow-Methods response header field in preflight response."
+	crInvalidAllowHeaders    = "Cannot parse Access-Control-Allow-Headers response header field in preflight response."
+	// crCORSDisabledScheme lists Chromium 156's CORS-enabled schemes; the
+	// list varies by build.
+	crCORSDisabledScheme = "Cross origin requests are only supported for protocol schemes: chrome, chrome-experimental-site-token-provider, chrome-extension, chrome-untrusted, data, http, https, isolated-app."
 )
 
 func crMethodDisallowed(m string) string {

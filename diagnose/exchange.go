@@ -59,8 +59,8 @@ type Response struct {
 
 // NetError describes why no usable response arrived.
 type NetError struct {
-	// Kind is one of: dns, refused, reset, timeout, tls, malformed, closed,
-	// too-large, policy, scheme, internal.
+	// Kind is one of: dns, refused, reset, timeout, tls, malformed, http09
+	// (no status line at all), closed, too-large, policy, internal.
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
 	// Chromium is the net::ERR_* code Chromium would report, when known.

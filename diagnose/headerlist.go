@@ -20,7 +20,9 @@ func parseTokenList(raw string) (tokens []string, invalid string) {
 		} else {
 			item, raw = raw, ""
 		}
-		item = strings.Trim(item, " \t\r\n\v\f")
+		// Only HTTP whitespace: a \v or \f makes the item invalid, as in
+		// both browsers.
+		item = strings.Trim(item, " \t")
 		if item == "" {
 			continue
 		}

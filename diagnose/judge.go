@@ -110,6 +110,10 @@ func (w *walker) judgePreflight(b Browser, ex *Exchange) []failure {
 		f := failure{key: "network", reason: "CORSDidNotSucceed", value: ex.Error.Message}
 		if b == Firefox {
 			f.console = ffDidNotSucceed(url)
+			if ex.Error.Kind == "http09" {
+				// An HTTP/0.9 reply to Gecko: a 200 without any header.
+				f = failure{key: "allow-origin", reason: "CORSMissingAllowOrigin", header: "Access-Control-Allow-Origin", console: ffMissingAllowOrigin(url, "200")}
+			}
 		}
 		return []failure{f}
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -284,13 +285,19 @@ func canonicalHost(h string) (string, error) {
 	// The URL parser turns legacy IPv4 spellings (2130706433, 0x7f.1,
 	// 0177.0.0.1) into dotted decimal; browsers then use that address.
 	if ip, ok := targetpolicy.ParseHostIP(h); ok {
+		if ip.Zone() != "" {
+			return "", fmt.Errorf("host %q has an IPv6 zone, which URLs cannot carry", h)
+		}
 		if ip.Is6() {
 			return "[" + ip.String() + "]", nil
 		}
 		return ip.String(), nil
 	}
+	if !utf8.ValidString(h) {
+		return "", fmt.Errorf("host %q is not valid UTF-8", h)
+	}
 	ascii, err := idna.Lookup.ToASCII(strings.TrimSuffix(h, "."))
-	if err != nil {
+	if err != nil || ascii == "" {
 		return "", fmt.Errorf("host %q is not a valid domain name", h)
 	}
 	if strings.HasSuffix(h, ".") {

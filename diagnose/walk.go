@@ -103,14 +103,16 @@ func (w *walker) step(kind StepKind) Step {
 func (w *walker) start() {
 	w.decision = DecidePreflight(w.method, w.headers, w.p.UseCORSPreflight)
 	if w.p.notHTTP {
-		w.blockAll(w.step(StepActual), notHTTPFailures(w, w.cur.String()))
+		w.blockAll(w.step(StepActual), notHTTPTarget(w, w.cur.String()))
 		return
 	}
 	crossOrigin := originOf(w.cur) != w.p.origin || w.p.origin == "null"
 	if w.p.Mode == ModeSameOrigin && crossOrigin {
 		msg := "Fetch API cannot load " + w.cur.String() + ". Request mode is \"same-origin\" but the URL's origin is not same as the request origin " + w.p.origin + "."
 		w.blockAll(w.step(StepActual), map[Browser][]failure{
-			Firefox:  {{key: "mode", reason: "disallowed-by-mode"}},
+			// Gecko's security manager refuses the load and names the
+			// document URL, which corsdoctor approximates by the origin.
+			Firefox:  {{key: "mode", reason: "disallowed-by-mode", console: "Security Error: Content at " + w.p.origin + "/ may not load data from " + w.cur.String() + "."}},
 			Chromium: {{key: "mode", reason: "disallowed-by-mode", console: msg}},
 		})
 		return
@@ -244,8 +246,20 @@ func (w *walker) observePreflight(ex *Exchange) {
 	ex.Checks = preflightChecks(w, ex, results)
 	w.blockFailed(st, results)
 	if fr := w.runs[Firefox]; fr.blocked && fr.step == st {
-		// Gecko then fails the actual channel too and logs a second line
-		// for it without a status (cors-reference §2).
+		if ex.Response.isRedirect() {
+			// Gecko vetoes the redirect, then the preflight channel
+			// completes with the 3xx: after an ACAO failure it logs reason
+			// 2 for the failed channel; after the redirect veto itself the
+			// preflight listener logs the non-2xx status (observed in
+			// Firefox 153).
+			if fr.failures[0].key == "preflight-redirect" {
+				fr.console = append(fr.console, ffPreflightDidNotSucceed(st.URL, ex.Response.Status))
+			} else {
+				fr.console = append(fr.console, ffDidNotSucceed(st.URL))
+			}
+		}
+		// Gecko then fails the actual channel too and logs a line for it
+		// without a status (cors-reference §2).
 		fr.console = append(fr.console, ffDidNotSucceed(st.URL))
 	}
 	if len(w.alive()) > 0 {
@@ -269,6 +283,7 @@ func (w *walker) observeActual(ex *Exchange) {
 			}
 			ex.Checks = accessChecks(w, ex, results)
 			w.blockFailed(st, results)
+			w.firefoxChannelFailed(st)
 			if len(w.alive()) == 0 {
 				return
 			}
@@ -314,13 +329,14 @@ func (w *walker) followRedirect(ex *Exchange) {
 	loc.Fragment, loc.RawFragment = "", ""
 	if loc.Scheme != "http" && loc.Scheme != "https" {
 		w.blockAll(st, notHTTPFailures(w, loc.String()))
+		w.firefoxChannelFailed(st)
 		ex.Checks = append(ex.Checks, Check{Name: "Location is http or https", Passed: false, Detail: loc.String()})
 		return
 	}
 	if loc.User != nil && (w.corsTaint || w.p.Mode == ModeCORS && originOf(loc) != w.p.origin) {
 		w.blockAll(st, map[Browser][]failure{
 			Firefox:  {{key: "redirect-userinfo", reason: "redirect-userinfo", header: "Location", value: locRaw, console: ffDidNotSucceed(st.URL)}},
-			Chromium: {{key: "redirect-userinfo", reason: "redirect-userinfo", header: "Location", value: locRaw, console: chromiumLine(w.p.target.String(), st.URL, w.p.origin, false, crRedirectCredentials(loc.String()))}},
+			Chromium: {{key: "redirect-userinfo", reason: "redirect-userinfo", header: "Location", value: locRaw, console: chromiumLine(w.p.target.String(), st.URL, w.p.origin, false, crRedirectCredentials(""))}},
 		})
 		ex.Checks = append(ex.Checks, Check{Name: "Location has no user name or password", Passed: false, Detail: locRaw})
 		return
@@ -400,16 +416,42 @@ func (w *walker) blockAll(st Step, fs map[Browser][]failure) {
 	}
 }
 
+// firefoxChannelFailed adds the reason-2 line Gecko logs when it vetoes a
+// redirect: the vetoed channel then fails as a whole (observed in Firefox
+// 153 after a 3xx hop fails its CORS check or leads to a non-http URL).
+func (w *walker) firefoxChannelFailed(st Step) {
+	if fr := w.runs[Firefox]; fr.blocked && fr.step == st {
+		fr.console = append(fr.console, ffDidNotSucceed(st.URL))
+	}
+}
+
+// notHTTPFailures: a redirect to a non-http(s) URL fails the CORS request.
 func notHTTPFailures(w *walker, target string) map[Browser][]failure {
 	return map[Browser][]failure{
 		Firefox:  {{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: ffRequestNotHTTP(target)}},
-		Chromium: {{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: chromiumLine(w.p.target.String(), target, w.p.origin, false, crCORSDisabledSchemeDefault)}},
+		Chromium: {{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: chromiumLine(w.p.target.String(), target, w.p.origin, false, crCORSDisabledScheme)}},
+	}
+}
+
+// notHTTPTarget: fetch() of a non-http(s) URL. Blink refuses the scheme
+// before any CORS code runs; Gecko reports reason 5.
+func notHTTPTarget(w *walker, target string) map[Browser][]failure {
+	scheme := w.p.target.Scheme
+	return map[Browser][]failure{
+		Firefox:  {{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: ffRequestNotHTTP(target)}},
+		Chromium: {{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: "Fetch API cannot load " + target + ". URL scheme \"" + scheme + "\" is not supported."}},
 	}
 }
 
 func networkFailures(w *walker, ex *Exchange) map[Browser][]failure {
+	ff := failure{key: "network", reason: "CORSDidNotSucceed", value: ex.Error.Message, console: ffDidNotSucceed(ex.Step.URL)}
+	if ex.Error.Kind == "http09" {
+		// Gecko still accepts a reply without a status line as an HTTP/0.9
+		// 200 with no headers, so it fails the CORS check instead.
+		ff = failure{key: "allow-origin", reason: "CORSMissingAllowOrigin", header: "Access-Control-Allow-Origin", console: ffMissingAllowOrigin(ex.Step.URL, "200")}
+	}
 	return map[Browser][]failure{
-		Firefox:  {{key: "network", reason: "CORSDidNotSucceed", value: ex.Error.Message, console: ffDidNotSucceed(ex.Step.URL)}},
+		Firefox:  {ff},
 		Chromium: {{key: "network", reason: "CORSDidNotSucceed", value: ex.Error.Message}},
 	}
 }
