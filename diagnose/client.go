@@ -85,9 +85,10 @@ func (t *transport) roundTrip(ctx context.Context, out outgoing) (ex Exchange) {
 	defer cancel()
 	// When the deadline closes the connection under a blocked read, the
 	// read fails with "use of closed connection"; report the cause.
+	phase := "connect"
 	defer func() {
 		if ex.Error != nil && ctx.Err() != nil {
-			ex.Error = classifyNetError(ctx.Err(), "read")
+			ex.Error = classifyNetError(ctx.Err(), phase)
 		}
 	}()
 
@@ -108,7 +109,9 @@ func (t *transport) roundTrip(ctx context.Context, out outgoing) (ex Exchange) {
 	}
 	ex.RemoteAddr = conn.RemoteAddr().String()
 
+	phase = "read"
 	if out.url.Scheme == "https" {
+		phase = "tls"
 		cfg := t.tlsConfig.Clone()
 		if cfg == nil {
 			cfg = &tls.Config{}
@@ -133,6 +136,7 @@ func (t *transport) roundTrip(ctx context.Context, out outgoing) (ex Exchange) {
 		}
 		ex.TLS = info
 		conn = tc
+		phase = "read"
 	}
 
 	var req bytes.Buffer
@@ -341,9 +345,12 @@ func classifyNetError(err error, phase string) *NetError {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), isTimeout(err):
 		what := "the server did not answer in time"
 		code := "net::ERR_TIMED_OUT"
-		if phase == "connect" {
+		switch phase {
+		case "connect":
 			what = "the connection attempt timed out"
 			code = "net::ERR_CONNECTION_TIMED_OUT"
+		case "tls":
+			what = "the TLS handshake did not complete in time (is the port plain http?)"
 		}
 		return &NetError{Kind: "timeout", Message: what, Chromium: code}
 	case errors.Is(err, context.Canceled):

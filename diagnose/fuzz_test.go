@@ -88,15 +88,10 @@ func FuzzParseTokenList(f *testing.F) {
 				}
 				continue
 			}
-			if len(want) < maxListTokens {
-				want = append(want, m)
-			}
+			want = append(want, m)
 		}
 		if !slices.Equal(tokens, want) || invalid != wantInvalid {
 			t.Fatalf("parseTokenList(%q) = %q, %q; want %q, %q", s, tokens, invalid, want, wantInvalid)
-		}
-		if len(tokens) > maxListTokens {
-			t.Fatalf("parseTokenList kept %d members, more than %d", len(tokens), maxListTokens)
 		}
 		for _, tok := range tokens {
 			if !isToken(tok) || !strings.Contains(s, tok) {

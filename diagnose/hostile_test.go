@@ -1,0 +1,166 @@
+package diagnose_test
+
+import (
+	"context"
+	"crypto/tls"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"corsdoctor/diagnose"
+	"corsdoctor/fixture"
+)
+
+// TestHostileTargets points the prober at broken and hostile servers: each
+// must end in a precise finding within the limits, never a crash, a hang or
+// unbounded memory, and the prober must keep working afterwards.
+func TestHostileTargets(t *testing.T) {
+	fx, err := fixture.Start(fixture.Options{TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fx.Close()
+	limits := diagnose.Limits{Timeout: 1500 * time.Millisecond, ConnectTimeout: time.Second, MaxHeaderBytes: 256 << 10, MaxBodyBytes: 8 << 10}
+	prober := diagnose.NewProber(diagnose.ProberConfig{Limits: limits, TLSConfig: &tls.Config{RootCAs: fx.RootCAs()}})
+	target := fx.URL("target")
+	loop := fixture.Response{Status: 302, Headers: []string{"Location: /loop", "Access-Control-Allow-Origin: *"}}
+	fx.Handle(
+		fixture.Route{Path: "/healthy", Response: fixture.Response{Headers: []string{"Access-Control-Allow-Origin: *"}}},
+		fixture.Route{Path: "/garbage", Response: fixture.Response{Raw: "\x00\x01\x02 not http at all\r\n\r\n"}},
+		fixture.Route{Path: "/mid-headers", Response: fixture.Response{Raw: "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: *\r\nX-Cut: "}},
+		fixture.Route{Path: "/drop", Response: fixture.Response{Drop: true}},
+		fixture.Route{Path: "/reset", Response: fixture.Response{Reset: true}},
+		fixture.Route{Path: "/loop", Response: loop},
+		fixture.Route{Path: "/huge-header", Response: fixture.Response{Headers: []string{"Access-Control-Allow-Origin: *"}, Fill: []fixture.Fill{{Line: "X-Big: ", Pad: 10 << 20}}}},
+		fixture.Route{Path: "/many-lines", Response: fixture.Response{Headers: []string{"Access-Control-Allow-Origin: *"}, Fill: []fixture.Fill{{Line: "X-Many: v", Count: 5000}}}},
+		fixture.Route{Method: "OPTIONS", Path: "/many-tokens", Response: fixture.Response{Status: 204, Headers: []string{"Access-Control-Allow-Origin: *", "Access-Control-Allow-Methods: " + strings.Repeat("GET, ", 40000) + "PUT"}}},
+		fixture.Route{Method: "PUT", Path: "/many-tokens", Response: fixture.Response{Headers: []string{"Access-Control-Allow-Origin: *"}}},
+		fixture.Route{Path: "/binary-values", Response: fixture.Response{Headers: []string{"Access-Control-Allow-Origin: \xff\xfe<script>alert(1)</script>", "X-Ctl: a\x01b\x7fc"}}},
+		fixture.Route{Path: "/drip", Response: fixture.Response{Drip: fixture.Duration(50 * time.Millisecond), Headers: []string{"Access-Control-Allow-Origin: *"}, Body: strings.Repeat("x", 1000)}},
+		fixture.Route{Path: "/hang", Response: fixture.Response{Hang: true}},
+		fixture.Route{Path: "/gzip-bomb", Response: fixture.Response{Headers: []string{"Access-Control-Allow-Origin: *", "Content-Encoding: gzip"}, Fill: nil, Body: strings.Repeat("\x1f\x8b", 50000)}},
+	)
+	tlsPath := func(l string) string { return fx.URL(l) + "/healthy" }
+
+	cases := []struct {
+		name     string
+		url      string
+		method   string
+		ffReason string // Firefox's reported reason
+		netKind  string // the exchange's error kind, when a network failure
+		detail   string // substring of the finding detail or error message
+	}{
+		{"refused", closedURL(t), "GET", "CORSDidNotSucceed", "refused", "refused"},
+		{"TLS expired", tlsPath("tls-expired"), "GET", "CORSDidNotSucceed", "tls", "expired"},
+		{"TLS self-signed", tlsPath("tls-selfsigned"), "GET", "CORSDidNotSucceed", "tls", "self-signed"},
+		{"TLS wrong host", tlsPath("tls-wronghost"), "GET", "CORSDidNotSucceed", "tls", "different host"},
+		{"TLS to plain http port", strings.Replace(target, "http://", "https://", 1) + "/healthy", "GET", "CORSDidNotSucceed", "timeout", "TLS handshake"},
+		{"garbage reply (HTTP/0.9 to Firefox)", target + "/garbage", "GET", "CORSMissingAllowOrigin", "http09", "did not answer with HTTP"},
+		{"closed mid-headers", target + "/mid-headers", "GET", "CORSDidNotSucceed", "malformed", "middle of the response head"},
+		{"closed without reply", target + "/drop", "GET", "CORSDidNotSucceed", "closed", "without sending a response"},
+		{"reset", target + "/reset", "GET", "CORSDidNotSucceed", "", ""},
+		{"redirect loop", target + "/loop", "GET", "too-many-redirects", "", ""},
+		{"10 MB header", target + "/huge-header", "GET", "CORSDidNotSucceed", "too-large", "256 KiB"},
+		{"slow drip ends at the deadline", target + "/drip", "GET", "CORSDidNotSucceed", "timeout", "in time"},
+		{"never answers", target + "/hang", "GET", "CORSDidNotSucceed", "timeout", "in time"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			rep, err := prober.Probe(context.Background(), diagnose.Request{URL: tc.url, Origin: fx.URL("page"), Method: tc.method})
+			if err != nil {
+				t.Fatalf("Probe: %v", err)
+			}
+			if d := time.Since(start); d > 5*limits.Timeout {
+				t.Errorf("took %v, far beyond the %v limit", d, limits.Timeout)
+			}
+			if rep.Verdict.Firefox != diagnose.Blocked || rep.Verdict.Chromium != diagnose.Blocked {
+				t.Errorf("verdict = %+v, want both blocked", rep.Verdict)
+			}
+			got := ""
+			for _, f := range rep.Findings {
+				for _, b := range f.ReportedBy {
+					if b == diagnose.Firefox {
+						got = f.Reason
+					}
+				}
+			}
+			if got != tc.ffReason {
+				t.Errorf("Firefox reason = %q, want %q", got, tc.ffReason)
+			}
+			last := rep.Exchanges[len(rep.Exchanges)-1]
+			if tc.netKind != "" {
+				if last.Error == nil || last.Error.Kind != tc.netKind || !strings.Contains(last.Error.Message, tc.detail) {
+					t.Errorf("last exchange error = %+v, want kind %q mentioning %q", last.Error, tc.netKind, tc.detail)
+				}
+			}
+		})
+	}
+
+	t.Run("thousands of header lines and tokens stay linear", func(t *testing.T) {
+		rep, err := prober.Probe(context.Background(), diagnose.Request{URL: target + "/many-lines", Origin: fx.URL("page")})
+		if err != nil || rep.Verdict.Firefox != diagnose.Allowed {
+			t.Fatalf("many lines: %v %+v", err, rep.Verdict)
+		}
+		if n := len(rep.Exchanges[0].Response.Headers); n != 5003 {
+			t.Errorf("recorded %d header lines, want all 5003", n)
+		}
+		rep, err = prober.Probe(context.Background(), diagnose.Request{URL: target + "/many-tokens", Origin: fx.URL("page"), Method: "PUT"})
+		if err != nil || rep.Verdict.Chromium != diagnose.Allowed {
+			t.Fatalf("many tokens: %v %+v", err, rep.Verdict)
+		}
+	})
+	t.Run("binary and control bytes are kept as data", func(t *testing.T) {
+		rep, err := prober.Probe(context.Background(), diagnose.Request{URL: target + "/binary-values", Origin: fx.URL("page")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Verdict.Firefox != diagnose.Blocked {
+			t.Errorf("a junk ACAO must not match")
+		}
+		if !strings.Contains(rep.Findings[0].Console.Chromium, "<script>") {
+			t.Errorf("the value is reported verbatim for the UI to escape: %q", rep.Findings[0].Console.Chromium)
+		}
+	})
+	t.Run("compressed bodies are never inflated", func(t *testing.T) {
+		rep, err := prober.Probe(context.Background(), diagnose.Request{URL: target + "/gzip-bomb", Origin: fx.URL("page")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := rep.Exchanges[0].Response
+		if len(resp.Body) > limits.MaxBodyBytes || !resp.BodyTruncated {
+			t.Errorf("body kept %d bytes (truncated %v), want at most %d raw bytes", len(resp.Body), resp.BodyTruncated, limits.MaxBodyBytes)
+		}
+	})
+	t.Run("memory stays bounded and the prober keeps working", func(t *testing.T) {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := 0; i < 5; i++ {
+			if _, err := prober.Probe(context.Background(), diagnose.Request{URL: target + "/huge-header", Origin: fx.URL("page")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 8<<20 {
+			t.Errorf("heap grew by %d bytes after five 10 MB headers", grown)
+		}
+		rep, err := prober.Probe(context.Background(), diagnose.Request{URL: target + "/healthy", Origin: fx.URL("page")})
+		if err != nil || rep.Blocked() {
+			t.Errorf("healthy target after the battery: %v %+v", err, rep.Verdict)
+		}
+	})
+}
+
+// closedURL is an http URL on a loopback port where nothing listens.
+func closedURL(t *testing.T) string {
+	fx, err := fixture.Start(fixture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := fx.URL("target") + "/"
+	fx.Close()
+	return u
+}
