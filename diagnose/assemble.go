@@ -158,6 +158,13 @@ func (w *walker) findings() []Finding {
 	var out []Finding
 	for _, k := range order {
 		f := byKey[k]
+		if f.Severity == SeverityError {
+			header := f.Value
+			if f.Reason == "CORSMissingAllowHeaderFromPreflight" {
+				header = canonicalRequestName(w.headers, f.Value)
+			}
+			f.Console.Safari = safariLine(f.Reason, w.originSentAt(f.Step), w.headerAt(f.Step, f.Header), w.method, header, w.statusAt(f.Step))
+		}
 		w.explain(f)
 		out = append(out, *f)
 	}
@@ -182,6 +189,17 @@ func (w *walker) findings() []Finding {
 		out = []Finding{}
 	}
 	return out
+}
+
+// canonicalRequestName finds how the page spelled a lower-cased request
+// header name, as WebKit prints it.
+func canonicalRequestName(headers []Header, lower string) string {
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, lower) {
+			return h.Name
+		}
+	}
+	return lower
 }
 
 func stepOrder(s Step) int {

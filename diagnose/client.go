@@ -52,7 +52,6 @@ type transport struct {
 	dial      DialFunc
 	tlsConfig *tls.Config
 	limits    Limits
-	userAgent string
 }
 
 // outgoing is one request the walker wants sent.

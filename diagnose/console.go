@@ -151,7 +151,29 @@ func crRedirectCredentials(loc string) string {
 	return "Redirect location '" + loc + "' contains a username and password, which is disallowed for cross-origin requests."
 }
 
-// Safari (WebKit CrossOriginAccessControl.cpp) texts, where known.
-func sfOriginNotAllowed(origin string, status int) string {
-	return "Origin " + origin + " is not allowed by Access-Control-Allow-Origin. Status code: " + strconv.Itoa(status)
+// safariLine is WebKit's text for a reason (CrossOriginAccessControl.cpp,
+// CrossOriginPreflightResultCache.cpp), where the reference gives it. Not
+// checked against a real Safari: corsdoctor has none to run.
+func safariLine(reason, origin, value, method, header string, status int) string {
+	switch reason {
+	case "CORSMissingAllowOrigin", "CORSAllowOriginNotMatchingOrigin":
+		return "Origin " + origin + " is not allowed by Access-Control-Allow-Origin. Status code: " + strconv.Itoa(status)
+	case "CORSMultipleAllowOriginNotAllowed":
+		return "Access-Control-Allow-Origin cannot contain more than one origin."
+	case "CORSNotSupportingCredentials":
+		return "Cannot use wildcard in Access-Control-Allow-Origin when credentials flag is true."
+	case "CORSMissingAllowCredentials":
+		return "Credentials flag is true, but Access-Control-Allow-Credentials is not \"true\"."
+	case "CORSPreflightDidNotSucceed":
+		return "Preflight response is not successful. Status code: " + strconv.Itoa(status)
+	case "CORSMethodNotFound":
+		return "Method " + method + " is not allowed by Access-Control-Allow-Methods."
+	case "CORSMissingAllowHeaderFromPreflight":
+		return "Request header field " + header + " is not allowed by Access-Control-Allow-Headers."
+	case "CORSInvalidAllowMethod":
+		return "Header Access-Control-Allow-Methods has an invalid value: " + value
+	case "CORSInvalidAllowHeader":
+		return "Header Access-Control-Allow-Headers has an invalid value: " + value
+	}
+	return ""
 }

@@ -11,8 +11,9 @@ var AlwaysSecret = []string{"Authorization", "Cookie", "Proxy-Authorization"}
 const Redacted = "[redacted]"
 
 // Redact replaces the values of secret request headers, everywhere the
-// report repeats them (inputs, dropped headers, every sent request), and
-// returns the canonical names it redacted. extra adds user-marked names.
+// report repeats them (inputs, dropped headers, every sent request, the
+// preflight reasons and findings that quote them), and returns the names
+// it redacted. extra adds user-marked names.
 func Redact(r *Report, extra []string) []string {
 	secret := map[string]bool{}
 	for _, n := range AlwaysSecret {
@@ -50,6 +51,23 @@ func Redact(r *Report, extra []string) []string {
 	for i := range r.Followups {
 		for j := range r.Followups[i].Request.Headers {
 			redact(&r.Followups[i].Request.Headers[j])
+		}
+	}
+	// The preflight decision and findings quote header values too.
+	for i := range r.Preflight.Reasons {
+		pr := &r.Preflight.Reasons[i]
+		if pr.Value != "" && (pr.Kind == "header" || pr.Kind == "total-size") {
+			h := Header{Name: pr.Name, Value: pr.Value}
+			redact(&h)
+			pr.Value = h.Value
+		}
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Header != "" && f.Value != "" && secret[strings.ToLower(f.Header)] {
+			h := Header{Name: f.Header, Value: f.Value}
+			redact(&h)
+			f.Value = h.Value
 		}
 	}
 	return names

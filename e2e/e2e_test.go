@@ -1,0 +1,301 @@
+// Package e2e drives the whole dashboard in a real headless browser: the
+// real server (web.NewServer with a SQLite store and the real prober)
+// against a loopback target, through dashboard.mjs (puppeteer-core from
+// browsertest/harness). Chromium must be present under CI=true
+// (scripts/ensure-browsers.sh installs it); elsewhere the test skips when
+// it is missing. Firefox runs the same flow when it is installed.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"corsdoctor/browsertest"
+	"corsdoctor/diagnose"
+	"corsdoctor/handlers"
+	"corsdoctor/store"
+	"corsdoctor/targetpolicy"
+	"corsdoctor/web"
+)
+
+// target is the loopback server under diagnosis. /slow-blocked answers its
+// preflight after a pause (so the progress indicator shows) and allows only
+// GET; /ok allows everything from anywhere.
+func target(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/slow-blocked":
+			if r.Method == http.MethodOptions {
+				time.Sleep(3 * time.Second)
+				w.Header().Set("Access-Control-Allow-Origin", "*")
+				w.Header().Set("Access-Control-Allow-Methods", "GET")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			w.Write([]byte(`{"ok":true}`))
+		case "/ok":
+			w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT")
+			w.Header().Set("Access-Control-Allow-Headers", "*")
+			w.Header().Set("Vary", "Origin")
+			w.Write([]byte(`{"ok":true}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// dashboard starts the real server with a real store and prober.
+func dashboard(t *testing.T) (*httptest.Server, *syncBuffer) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "e2e.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	policy, err := targetpolicy.New(targetpolicy.Config{AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prober := diagnose.NewProber(diagnose.ProberConfig{Dial: policy.Dialer(&net.Dialer{}, net.DefaultResolver), Limits: diagnose.DefaultLimits})
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	srv := httptest.NewServer(web.NewServer(logger, web.Config{Settings: handlers.DefaultSettings}, prober, st))
+	t.Cleanup(srv.Close)
+	return srv, &logs
+}
+
+type verdict struct {
+	Headline        string `json:"headline"`
+	Firefox         string `json:"firefox"`
+	Chromium        string `json:"chromium"`
+	FirefoxSummary  string `json:"firefoxSummary"`
+	ChromiumSummary string `json:"chromiumSummary"`
+}
+
+type result struct {
+	Browser                   string   `json:"browser"`
+	Version                   string   `json:"version"`
+	Steps                     []string `json:"steps"`
+	Error                     string   `json:"error"`
+	ConsoleErrors             []string `json:"consoleErrors"`
+	CSPViolations             []string `json:"cspViolations"`
+	PageErrors                []string `json:"pageErrors"`
+	Title                     string   `json:"title"`
+	AuthorizationAlwaysSecret bool     `json:"authorizationAlwaysSecret"`
+	HeadersTextarea           string   `json:"headersTextarea"`
+	SecretField               string   `json:"secretField"`
+	Progress                  string   `json:"progress"`
+	SubmitDisabled            bool     `json:"submitDisabled"`
+	DiagnosisURL              string   `json:"diagnosisURL"`
+	First                     verdict  `json:"first"`
+	Shared                    verdict  `json:"shared"`
+	SharedSameHTML            bool     `json:"sharedSameHTML"`
+	Redacted                  string   `json:"redacted"`
+	PageHasSecret             bool     `json:"pageHasSecret"`
+	Findings                  []struct {
+		Severity string   `json:"severity"`
+		Reason   string   `json:"reason"`
+		Console  []string `json:"console"`
+	} `json:"findings"`
+	LineTarget *struct {
+		ID        string `json:"id"`
+		Offending bool   `json:"offending"`
+		Text      string `json:"text"`
+	} `json:"lineTarget"`
+	StepClasses   []string `json:"steps_"`
+	CopyLabel     string   `json:"copyLabel"`
+	Clipboard     string   `json:"clipboard"`
+	CurlPreflight string   `json:"curlPreflight"`
+	HAR           struct {
+		Status      int    `json:"status"`
+		Disposition string `json:"disposition"`
+		Version     string `json:"version"`
+		Entries     int    `json:"entries"`
+	} `json:"har"`
+	RememberedOrigin string `json:"rememberedOrigin"`
+	BadInput         struct {
+		Summary    string `json:"summary"`
+		FieldError string `json:"fieldError"`
+		Invalid    string `json:"invalid"`
+		KeptURL    string `json:"keptURL"`
+		KeptOrigin string `json:"keptOrigin"`
+		Focused    string `json:"focused"`
+	} `json:"badInput"`
+	NoJS struct {
+		TextareaVisible bool    `json:"textareaVisible"`
+		URL             string  `json:"url"`
+		Verdict         verdict `json:"verdict"`
+	} `json:"noJS"`
+	FocusTrail         []string `json:"focusTrail"`
+	NarrowOverflow     int      `json:"narrowOverflow"`
+	NarrowFormOverflow int      `json:"narrowFormOverflow"`
+}
+
+func scriptPath(t *testing.T) string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot find the e2e directory")
+	}
+	return filepath.Join(filepath.Dir(file), "dashboard.mjs")
+}
+
+func run(t *testing.T, browser, dashURL, targetURL, origin string, logs *syncBuffer) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", scriptPath(t), "--browser", browser, "--dashboard", dashURL+"/", "--target", targetURL, "--origin", origin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("dashboard.mjs: %v\n%s", err, stderr.String())
+	}
+	var r result
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("decode result: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	t.Logf("%s %s: %s", browser, r.Version, strings.Join(r.Steps, "; "))
+	if r.Error != "" {
+		t.Fatalf("the flow failed after %q: %s\n%s\nserver log:\n%s", r.Steps, r.Error, stderr.String(), logs)
+	}
+	return r
+}
+
+func TestDashboardChromium(t *testing.T) {
+	browsertest.Require(t, browsertest.Chromium)
+	testDashboard(t, browsertest.Chromium)
+}
+
+func TestDashboardFirefox(t *testing.T) {
+	if os.Getenv("CORSDOCTOR_E2E_FIREFOX") == "" {
+		t.Skip("set CORSDOCTOR_E2E_FIREFOX=1 to run the flow in Firefox ESR too")
+	}
+	browsertest.Require(t, browsertest.Firefox)
+	testDashboard(t, browsertest.Firefox)
+}
+
+func testDashboard(t *testing.T, browser string) {
+	tgt := target(t)
+	dash, logs := dashboard(t)
+	const origin = "http://app.localhost:3000"
+	r := run(t, browser, dash.URL, tgt.URL, origin, logs)
+
+	if len(r.ConsoleErrors) > 0 {
+		t.Errorf("console errors: %q", r.ConsoleErrors)
+	}
+	if len(r.CSPViolations) > 0 {
+		t.Errorf("CSP violations: %q", r.CSPViolations)
+	}
+	if len(r.PageErrors) > 0 {
+		t.Errorf("page errors: %q", r.PageErrors)
+	}
+	if r.Title != "Diagnose a CORS request · corsdoctor" {
+		t.Errorf("title = %q", r.Title)
+	}
+
+	// The row editor wrote the raw block and the secret list.
+	if r.HeadersTextarea != "Content-Type: application/json\nX-Trace: trace-e2e-secret\nAuthorization: Bearer e2e-secret" {
+		t.Errorf("headers textarea = %q", r.HeadersTextarea)
+	}
+	if r.SecretField != "X-Trace" || !r.AuthorizationAlwaysSecret {
+		t.Errorf("secret field = %q, Authorization always secret = %v", r.SecretField, r.AuthorizationAlwaysSecret)
+	}
+	if !strings.Contains(r.Progress, "Probing the target") || !strings.Contains(r.Progress, "gives up after 60 s") || !r.SubmitDisabled {
+		t.Errorf("progress = %q, submit disabled = %v", r.Progress, r.SubmitDisabled)
+	}
+
+	// The verdict, in words.
+	if !strings.Contains(r.DiagnosisURL, dash.URL+"/d/") {
+		t.Fatalf("landed on %q", r.DiagnosisURL)
+	}
+	if r.First.Headline != "Firefox and Chromium block this request" || r.First.Firefox != "✕ Blocked" || r.First.Chromium != "✕ Blocked" {
+		t.Errorf("verdict = %+v", r.First)
+	}
+	if !strings.Contains(r.First.FirefoxSummary, "preflight") || !strings.Contains(r.First.ChromiumSummary, "never sent") {
+		t.Errorf("summaries = %q / %q", r.First.FirefoxSummary, r.First.ChromiumSummary)
+	}
+	if r.First != r.Shared || !r.SharedSameHTML {
+		t.Errorf("the share link shows something else: %+v vs %+v (same HTML %v)", r.First, r.Shared, r.SharedSameHTML)
+	}
+	if !strings.Contains(r.Redacted, "Authorization") || !strings.Contains(r.Redacted, "X-Trace") || r.PageHasSecret {
+		t.Errorf("redacted = %q, page has a secret = %v", r.Redacted, r.PageHasSecret)
+	}
+	if len(r.Findings) == 0 || r.Findings[0].Severity != "error" || len(r.Findings[0].Console) < 2 {
+		t.Fatalf("findings = %+v", r.Findings)
+	}
+	if !strings.HasPrefix(r.Findings[0].Console[0], "Cross-Origin Request Blocked:") || !strings.HasPrefix(r.Findings[0].Console[1], "Access to fetch at '"+tgt.URL+"/slow-blocked' from origin '"+origin+"'") {
+		t.Errorf("console lines = %q", r.Findings[0].Console)
+	}
+	if r.LineTarget == nil || !r.LineTarget.Offending || !strings.Contains(r.LineTarget.Text, "Access-Control-Allow-") {
+		t.Errorf("the finding's link leads to %+v", r.LineTarget)
+	}
+	if len(r.StepClasses) != 2 || !strings.Contains(r.StepClasses[0], "fail") || !strings.Contains(r.StepClasses[1], "skipped") {
+		t.Errorf("timeline = %q", r.StepClasses)
+	}
+	if browser == browsertest.Chromium {
+		if r.CopyLabel != "Copied" || r.Clipboard != r.CurlPreflight || !strings.HasPrefix(r.Clipboard, "curl -i -X OPTIONS '"+tgt.URL+"/slow-blocked'") {
+			t.Errorf("copy: label %q, clipboard %q, snippet %q", r.CopyLabel, r.Clipboard, r.CurlPreflight)
+		}
+	}
+	if r.HAR.Status != 200 || !strings.HasPrefix(r.HAR.Disposition, "attachment;") || r.HAR.Version != "1.2" || r.HAR.Entries != 1 {
+		t.Errorf("HAR = %+v", r.HAR)
+	}
+
+	// Bad input, the remembered origin, the no-JavaScript path.
+	if r.RememberedOrigin != origin {
+		t.Errorf("remembered origin = %q", r.RememberedOrigin)
+	}
+	b := r.BadInput
+	if !strings.Contains(b.FieldError, "has a path") || !strings.Contains(b.FieldError, "Type "+origin) || b.Invalid != "true" ||
+		b.KeptURL != tgt.URL+"/ok" || b.KeptOrigin != origin+"/app/" || b.Focused != "error-summary" {
+		t.Errorf("bad input = %+v", b)
+	}
+	if browser == browsertest.Chromium && (!r.NoJS.TextareaVisible || !strings.Contains(r.NoJS.URL, "/d/") || r.NoJS.Verdict.Headline != "Firefox and Chromium allow this request") {
+		t.Errorf("no JavaScript = %+v", r.NoJS)
+	}
+	if len(r.FocusTrail) < 4 || r.FocusTrail[0] != "skip" {
+		t.Errorf("Tab order = %q", r.FocusTrail)
+	}
+	if r.NarrowOverflow > 0 || r.NarrowFormOverflow > 0 {
+		t.Errorf("horizontal overflow at 375 px: results %d px, form %d px", r.NarrowOverflow, r.NarrowFormOverflow)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("server errors:\n%s", logs)
+	}
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may write while the
+// test reads it: request lines are logged after the response is sent.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

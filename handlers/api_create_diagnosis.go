@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"corsdoctor/diagnose"
+	"corsdoctor/store"
+)
+
+// APICreateDiagnosis handles "POST /api/v1/diagnoses": the body is the
+// CLI's JSON input (diagnose.Request's fields, plus "secret_headers"); the
+// answer is 201 with the stored diagnosis and a Location header.
+func APICreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) http.HandlerFunc {
+	type input struct {
+		diagnose.Request
+		// SecretHeaders names extra headers whose values must not be stored.
+		SecretHeaders []string `json:"secret_headers,omitempty"`
+	}
+	set = set.withDefaults()
+	return func(w http.ResponseWriter, r *http.Request) {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeError(w, r, logger, errUnsupportedMediaType)
+			return
+		}
+		var in input
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				writeError(w, r, logger, err)
+				return
+			}
+			writeError(w, r, logger, badJSON(err))
+			return
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			writeError(w, r, logger, badJSON(errors.New("unexpected data after the JSON object")))
+			return
+		}
+		if _, err := diagnose.Prepare(in.Request); err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		if _, err := parseSecretNames(strings.Join(in.SecretHeaders, ",")); err != nil {
+			var ie *diagnose.InputError
+			if errors.As(err, &ie) {
+				ie.Field = "secret_headers" // the API's name for the form's "secret"
+			}
+			writeError(w, r, logger, err)
+			return
+		}
+
+		ctx, cancel := context.WithTimeout(r.Context(), set.ProbeTimeout)
+		rep, err := p.Probe(ctx, in.Request)
+		cancel()
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		d := &store.Diagnosis{Report: *rep}
+		if err := st.Create(r.Context(), d, in.SecretHeaders); err != nil {
+			writeError(w, r, logger, fmt.Errorf("store diagnosis: %w", err))
+			return
+		}
+		out := newAPIDiagnosis(r, set, d)
+		w.Header().Set("Location", out.URL)
+		writeJSON(w, http.StatusCreated, out)
+	}
+}

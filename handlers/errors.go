@@ -1,0 +1,226 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/a-h/templ"
+
+	"corsdoctor/diagnose"
+	"corsdoctor/store"
+	"corsdoctor/templates"
+)
+
+// clientError is a failure the client caused or must be told about in its
+// own words: it carries the status, a stable code for the JSON API and the
+// texts of the HTML page.
+type clientError struct {
+	status  int
+	code    string
+	title   string
+	message string
+	hint    string
+}
+
+func (e *clientError) Error() string { return e.code + ": " + e.message }
+
+// Errors the web middleware reports through Fail.
+var (
+	// ErrCrossOrigin is a POST from another site (the CSRF guard).
+	ErrCrossOrigin error = &clientError{status: http.StatusForbidden, code: "cross_origin",
+		title:   "Cross-site request refused",
+		message: "corsdoctor only accepts form posts and API calls from its own pages, so another site cannot make it probe on your behalf.",
+		hint:    "Open corsdoctor directly and submit the form there."}
+	// ErrRateLimited means the client sent too many diagnoses too fast.
+	ErrRateLimited error = &clientError{status: http.StatusTooManyRequests, code: "rate_limited",
+		title:   "Too many diagnoses",
+		message: "You have started many diagnoses in a short time. Wait a minute and try again.",
+		hint:    "Every diagnosis sends real requests to a real server, so this instance limits how many each client may run."}
+	// ErrNotFound is an unknown route.
+	ErrNotFound error = &clientError{status: http.StatusNotFound, code: "not_found",
+		title:   "Page not found",
+		message: "There is nothing at this address.",
+		hint:    "Check the link, or start a new diagnosis."}
+	// ErrMethodNotAllowed is a known route with the wrong method.
+	ErrMethodNotAllowed error = &clientError{status: http.StatusMethodNotAllowed, code: "method_not_allowed",
+		title:   "Method not allowed",
+		message: "This address does not accept that HTTP method."}
+	// ErrTooLarge is a request body over the server's limit.
+	ErrTooLarge error = &clientError{status: http.StatusRequestEntityTooLarge, code: "request_too_large",
+		title:   "Request too large",
+		message: "The request body is larger than corsdoctor accepts.",
+		hint:    "Shorten the request body or the headers."}
+
+	errDiagnosisNotFound = &clientError{status: http.StatusNotFound, code: "not_found",
+		title:   "Diagnosis not found",
+		message: "This diagnosis does not exist, or it has expired and was deleted.",
+		hint:    "Diagnoses are kept for a limited time. Run it again to get a fresh one; the new link works for your teammates too."}
+	errReasonNotFound = &clientError{status: http.StatusNotFound, code: "not_found",
+		title:   "Unknown reason",
+		message: "corsdoctor knows no reason by that name.",
+		hint:    "See the list of reasons."}
+	errProbeTimeout = &clientError{status: http.StatusGatewayTimeout, code: "probe_timeout",
+		title:   "The target took too long",
+		message: "The diagnosis did not finish in time: the target answered too slowly or redirected too often."}
+	errUnsupportedMediaType = &clientError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+		title:   "Unsupported media type",
+		message: "Send the request as JSON with Content-Type: application/json."}
+)
+
+// badJSON wraps a JSON decoding problem as a 400 with the decoder's words.
+func badJSON(err error) error {
+	return &clientError{status: http.StatusBadRequest, code: "invalid_json",
+		title: "Invalid JSON", message: "The request body is not valid JSON for this endpoint: " + err.Error()}
+}
+
+// Fail returns a handler that answers with err, through writeError; the
+// web middleware uses it for the refusals it decides itself.
+func Fail(logger *slog.Logger, err error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, logger, err)
+	}
+}
+
+// apiError is the JSON body of every API error.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Status  int    `json:"status"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+	Hint    string `json:"hint,omitempty"`
+	Ref     string `json:"ref,omitempty"`
+}
+
+// writeError is the one place errors become responses: input errors are
+// 400, the clientErrors say their own status, a client that went away gets
+// nothing, and everything else is a 500 "Internal error" that is logged
+// here, once, with a reference the page shows. API paths get JSON; the
+// rest get the friendly HTML page.
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	body := apiErrorBody{Status: http.StatusInternalServerError, Code: "internal", Message: "Internal error"}
+	view := templates.ErrorView{Status: http.StatusInternalServerError, Title: "Something went wrong",
+		Message: "Internal error: corsdoctor failed to handle this request. It has been logged."}
+
+	var (
+		ie *diagnose.InputError
+		ce *clientError
+		mb *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &mb):
+		ce = ErrTooLarge.(*clientError)
+	case errors.Is(err, store.ErrNotFound):
+		ce = errDiagnosisNotFound
+	case errors.Is(err, context.DeadlineExceeded):
+		ce = errProbeTimeout
+	default:
+		errors.As(err, &ce)
+	}
+	switch {
+	case errors.As(err, &ie):
+		body = apiErrorBody{Status: http.StatusBadRequest, Code: "invalid_input", Message: ie.Message, Field: ie.Field, Hint: ie.Hint}
+		view = templates.ErrorView{Status: http.StatusBadRequest, Title: "Check the " + ie.Field, Message: ie.Message, Hint: ie.Hint}
+	case ce != nil:
+		body = apiErrorBody{Status: ce.status, Code: ce.code, Message: ce.message, Hint: ce.hint}
+		view = templates.ErrorView{Status: ce.status, Title: ce.title, Message: ce.message, Hint: ce.hint}
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away; nobody reads the answer and it is not our bug.
+		w.WriteHeader(499)
+		return
+	default:
+		ref := newRef()
+		body.Ref = ref
+		view.RequestID = ref
+		logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "ref", ref, "error", err)
+	}
+
+	if body.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "60")
+	}
+	if body.Status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
+		w.Header().Set("Allow", "GET, HEAD")
+	}
+	if wantsJSON(r) {
+		writeJSON(w, body.Status, apiError{Error: body})
+		return
+	}
+	renderFallback(w, r, logger, body.Status, templates.ErrorPage(view))
+}
+
+// wantsJSON reports whether r is an API call.
+func wantsJSON(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz"
+}
+
+func newRef() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render writes c with status, rendering into a buffer first so that a
+// template error becomes a clean 500 instead of half a page.
+func render(w http.ResponseWriter, r *http.Request, logger *slog.Logger, status int, c templ.Component) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := c.Render(r.Context(), buf); err != nil {
+		writeError(w, r, logger, fmt.Errorf("render %s: %w", r.URL.Path, err))
+		return
+	}
+	writeHTML(w, status, buf)
+}
+
+// renderFallback is render for error pages: if even the error page fails,
+// it writes plain text rather than recursing into writeError.
+func renderFallback(w http.ResponseWriter, r *http.Request, logger *slog.Logger, status int, c templ.Component) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := c.Render(r.Context(), buf); err != nil {
+		logger.ErrorContext(r.Context(), "render error page failed", "path", r.URL.Path, "error", err)
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	writeHTML(w, status, buf)
+}
+
+func writeHTML(w http.ResponseWriter, status int, buf *bytes.Buffer) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// writeJSON writes v as indented JSON. Encoding our own types cannot fail,
+// so an error here is written as a bare 500.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, `{"error":{"status":500,"code":"internal","message":"Internal error"}}`, http.StatusInternalServerError)
+		return
+	}
+	b = append(b, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

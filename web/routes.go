@@ -1,0 +1,43 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"corsdoctor/handlers"
+	"corsdoctor/static"
+)
+
+// newRouter lists every route of the dashboard.
+func newRouter(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) http.Handler {
+	set := cfg.Settings
+	r := chi.NewRouter()
+	r.Use(middleware.GetHead)
+
+	probe := func(h http.Handler) http.Handler { return h }
+	if cfg.RatePerMinute > 0 {
+		probe = newRateLimiter(cfg.RatePerMinute, handlers.Fail(logger, handlers.ErrRateLimited)).middleware
+	}
+
+	// Pages.
+	r.Get("/", handlers.Home(logger, st, set))
+	r.With(probe).Post("/diagnose", handlers.CreateDiagnosis(logger, p, st, set)) // form target; 303 to /d/{id}
+	r.Get("/d/{id}", handlers.ShowDiagnosis(logger, st, set))
+	r.Get("/d/{id}/har", handlers.DownloadHAR(logger, st, set))
+	r.Get("/reasons", handlers.ListReasons(logger))
+	r.Get("/reasons/{id}", handlers.ShowReason(logger))
+
+	// JSON API.
+	r.With(probe).Post("/api/v1/diagnoses", handlers.APICreateDiagnosis(logger, p, st, set))
+	r.Get("/api/v1/diagnoses/{id}", handlers.APIGetDiagnosis(logger, st, set))
+	r.Get("/healthz", handlers.Healthz(logger, st))
+
+	r.Handle(static.Prefix+"*", static.Handler())
+
+	r.NotFound(handlers.Fail(logger, handlers.ErrNotFound))
+	r.MethodNotAllowed(handlers.Fail(logger, handlers.ErrMethodNotAllowed))
+	return r
+}
