@@ -192,11 +192,15 @@ type headError struct {
 func (e *headError) Error() string { return e.msg }
 
 // readResponseHead parses a status line and field lines leniently, the way
-// browsers do: lines without a colon are ignored (and recorded), and
-// obsolete line folding is joined with a space.
+// browsers do: lines without a colon are ignored (and recorded), obsolete
+// line folding is joined with a space, and a head cut off by the connection
+// closing is taken as complete, as Chromium and Firefox both do (observed in
+// Chromium 156 and Firefox 153).
 func readResponseHead(br *bufio.Reader, maxBytes int) (*Response, error) {
 	resp := &Response{}
 	read := 0
+	// readLine returns a line without its end; at EOF it returns what it
+	// has with io.EOF.
 	readLine := func() (string, error) {
 		var line []byte
 		for {
@@ -209,22 +213,19 @@ func readResponseHead(br *bufio.Reader, maxBytes int) (*Response, error) {
 			if err == bufio.ErrBufferFull {
 				continue
 			}
-			if err != nil {
-				if err == io.EOF && len(line) > 0 {
-					return "", &headError{msg: "connection closed in the middle of the response head"}
-				}
-				return "", err
-			}
-			return strings.TrimRight(string(line), "\r\n"), nil
+			return strings.TrimRight(string(line), "\r\n"), err
 		}
 	}
 	status, err := readLine()
-	if err != nil {
+	if err != nil && (err != io.EOF || status == "") {
 		return nil, err
 	}
 	proto, rest, _ := strings.Cut(status, " ")
 	if !strings.HasPrefix(proto, "HTTP/") {
 		return nil, &headError{msg: fmt.Sprintf("the server did not answer with HTTP: the first line was %q", truncate(status, 80)), http09: true}
+	}
+	if err == io.EOF {
+		return nil, &headError{msg: "connection closed in the middle of the status line"}
 	}
 	code, text, _ := strings.Cut(rest, " ")
 	n, err := strconv.Atoi(code)
@@ -234,11 +235,12 @@ func readResponseHead(br *bufio.Reader, maxBytes int) (*Response, error) {
 	resp.Proto, resp.Status, resp.StatusText = proto, n, text
 	for {
 		line, err := readLine()
-		if err != nil {
-			if err == io.EOF {
-				return nil, &headError{msg: "connection closed in the middle of the response head"}
-			}
+		if err != nil && err != io.EOF {
 			return nil, err
+		}
+		eof := err == io.EOF
+		if eof {
+			resp.IncompleteHead = true
 		}
 		if line == "" {
 			break
@@ -246,17 +248,14 @@ func readResponseHead(br *bufio.Reader, maxBytes int) (*Response, error) {
 		if (line[0] == ' ' || line[0] == '\t') && len(resp.Headers) > 0 {
 			last := &resp.Headers[len(resp.Headers)-1]
 			last.Value = strings.TrimSpace(last.Value + " " + strings.TrimSpace(line))
-			continue
+		} else if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimRight(name, " \t") != "" {
+			resp.Headers = append(resp.Headers, Header{strings.TrimRight(name, " \t"), strings.Trim(value, " \t")})
+		} else if len(resp.Malformed) < 100 {
+			resp.Malformed = append(resp.Malformed, truncate(line, 200))
 		}
-		name, value, ok := strings.Cut(line, ":")
-		name = strings.TrimRight(name, " \t")
-		if !ok || name == "" {
-			if len(resp.Malformed) < 100 {
-				resp.Malformed = append(resp.Malformed, truncate(line, 200))
-			}
-			continue
+		if eof {
+			break
 		}
-		resp.Headers = append(resp.Headers, Header{name, strings.Trim(value, " \t")})
 	}
 	resp.HeaderBytes = read
 	return resp, nil

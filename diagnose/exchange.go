@@ -55,6 +55,9 @@ type Response struct {
 	// Malformed lists field lines that are not "name: value" and were
 	// ignored, as browsers ignore them.
 	Malformed []string `json:"malformed,omitempty"`
+	// IncompleteHead is set when the connection closed before the blank
+	// line that ends the head; browsers use what arrived.
+	IncompleteHead bool `json:"incomplete_head,omitempty"`
 }
 
 // NetError describes why no usable response arrived.

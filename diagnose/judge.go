@@ -9,9 +9,17 @@ import (
 // response, in b's order, and returns every failure it would hit. preflight
 // selects Chromium's "Response to preflight request..." wording.
 func (w *walker) judgeAccess(b Browser, ex *Exchange, preflight bool) []failure {
+	return w.judgeAccessAs(b, ex, preflight, w.requestOrigin())
+}
+
+// firefoxAccessWithOrigin runs Gecko's check as if the origin were origin.
+func (w *walker) firefoxAccessWithOrigin(ex *Exchange, origin string) []failure {
+	return w.judgeAccessAs(Firefox, ex, true, origin)
+}
+
+func (w *walker) judgeAccessAs(b Browser, ex *Exchange, preflight bool, origin string) []failure {
 	resp := ex.Response
 	url := ex.Step.URL
-	origin := w.requestOrigin()
 	creds := w.withCredentials()
 	acaoLines := resp.values("Access-Control-Allow-Origin")
 	acao, hasACAO := resp.get("Access-Control-Allow-Origin")

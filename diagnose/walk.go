@@ -253,7 +253,15 @@ func (w *walker) observePreflight(ex *Exchange) {
 			// preflight listener logs the non-2xx status (observed in
 			// Firefox 153).
 			if fr.failures[0].key == "preflight-redirect" {
-				fr.console = append(fr.console, ffPreflightDidNotSucceed(st.URL, ex.Response.Status))
+				line := ffPreflightDidNotSucceed(st.URL, ex.Response.Status)
+				// A cross-origin redirect taints the preflight's origin, and
+				// Gecko re-runs its ACAO check on the 3xx with origin null.
+				if loc, err := w.cur.Parse(strings.TrimSpace(fr.failures[0].value)); err == nil && originOf(loc) != originOf(w.cur) {
+					if fs := w.firefoxAccessWithOrigin(ex, "null"); len(fs) > 0 && fs[0].key == "allow-origin" {
+						line = fs[0].console
+					}
+				}
+				fr.console = append(fr.console, line)
 			} else {
 				fr.console = append(fr.console, ffDidNotSucceed(st.URL))
 			}
@@ -328,7 +336,7 @@ func (w *walker) followRedirect(ex *Exchange) {
 	}
 	loc.Fragment, loc.RawFragment = "", ""
 	if loc.Scheme != "http" && loc.Scheme != "https" {
-		w.blockAll(st, notHTTPFailures(w, loc.String()))
+		w.blockAll(st, notHTTPFailures(w, loc))
 		w.firefoxChannelFailed(st)
 		ex.Checks = append(ex.Checks, Check{Name: "Location is http or https", Passed: false, Detail: loc.String()})
 		return
@@ -425,12 +433,27 @@ func (w *walker) firefoxChannelFailed(st Step) {
 	}
 }
 
+// Redirect targets browsers refuse before any CORS code runs (observed in
+// Firefox 153 and Chromium 156): Gecko vetoes them and logs only reason 2;
+// Chromium fails with net::ERR_UNSAFE_REDIRECT and no CORS line. Other
+// non-http(s) schemes get the CORS scheme errors.
+var (
+	firefoxVetoedSchemes  = map[string]bool{"data": true, "file": true, "ws": true, "wss": true, "javascript": true, "blob": true}
+	chromiumUnsafeSchemes = map[string]bool{"data": true, "file": true, "about": true, "javascript": true, "blob": true, "filesystem": true}
+)
+
 // notHTTPFailures: a redirect to a non-http(s) URL fails the CORS request.
-func notHTTPFailures(w *walker, target string) map[Browser][]failure {
-	return map[Browser][]failure{
-		Firefox:  {{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: ffRequestNotHTTP(target)}},
-		Chromium: {{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: chromiumLine(w.p.target.String(), target, w.p.origin, false, crCORSDisabledScheme)}},
+func notHTTPFailures(w *walker, loc *url.URL) map[Browser][]failure {
+	target := loc.String()
+	ff := failure{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: ffRequestNotHTTP(target)}
+	if firefoxVetoedSchemes[loc.Scheme] {
+		ff.console = ""
 	}
+	cr := failure{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: chromiumLine(w.p.target.String(), target, w.p.origin, false, crCORSDisabledScheme)}
+	if chromiumUnsafeSchemes[loc.Scheme] {
+		cr.console = ""
+	}
+	return map[Browser][]failure{Firefox: {ff}, Chromium: {cr}}
 }
 
 // notHTTPTarget: fetch() of a non-http(s) URL. Blink refuses the scheme

@@ -418,8 +418,21 @@ class FirefoxDriver {
   }
 
   async openJob() {
-    const context = await this.browser.createBrowserContext();
-    const page = await context.newPage();
+    // Firefox sometimes discards a just-created browsing context while the
+    // previous job's context is closing ("DiscardedBrowsingContextError");
+    // one retry with a fresh context is enough in practice.
+    let context, page;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        context = await this.browser.createBrowserContext();
+        page = await context.newPage();
+        break;
+      } catch (err) {
+        if (context) await context.close().catch(() => {});
+        if (attempt >= 2) throw err;
+        await new Promise(r => setTimeout(r, 100));
+      }
+    }
     const lines = [];
     const pageErrors = [];
     page.on('console', msg => {
