@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,26 +25,71 @@ func checksFor(keys []string, results map[Browser][]failure) []Check {
 	var out []Check
 	for _, k := range keys {
 		c := Check{Name: checkNames[k], Passed: true}
-		var who []string
 		for _, b := range Browsers {
 			for _, f := range results[b] {
 				if f.key == k {
 					c.Passed = false
-					who = append(who, browserName(b))
-					if c.Detail == "" && f.value != "" {
-						c.Detail = f.value
+					c.FailsIn = append(c.FailsIn, b)
+					if c.value == "" {
+						c.value = f.value
 					}
 				}
 			}
 		}
-		if !c.Passed {
-			d := "fails in " + strings.Join(who, " and ")
-			if c.Detail != "" {
-				d += fmt.Sprintf(" (value %q)", c.Detail)
-			}
-			c.Detail = d
-		}
 		out = append(out, c)
+	}
+	return out
+}
+
+// mergeChecks joins each browser's checks of one shared exchange: a check
+// passes only if it passes in every browser that made the request.
+func mergeChecks(perBrowser map[Browser][]Check) []Check {
+	var out []Check
+	index := map[string]int{}
+	for _, b := range Browsers {
+		for _, c := range perBrowser[b] {
+			if !c.Passed && len(c.FailsIn) == 0 {
+				c.FailsIn = []Browser{b}
+			}
+			i, ok := index[c.Name]
+			if !ok {
+				index[c.Name] = len(out)
+				c.FailsIn = append([]Browser(nil), c.FailsIn...)
+				out = append(out, c)
+				continue
+			}
+			m := &out[i]
+			m.Passed = m.Passed && c.Passed
+			for _, fb := range c.FailsIn {
+				if !slices.Contains(m.FailsIn, fb) {
+					m.FailsIn = append(m.FailsIn, fb)
+				}
+			}
+			if m.value == "" {
+				m.value = c.value
+			}
+			if m.Detail == "" {
+				m.Detail = c.Detail
+			}
+		}
+	}
+	for i := range out {
+		c := &out[i]
+		if c.Passed {
+			continue
+		}
+		var names []string
+		for _, b := range c.FailsIn {
+			names = append(names, browserName(b))
+		}
+		d := "fails in " + strings.Join(names, " and ")
+		switch {
+		case c.value != "":
+			d += fmt.Sprintf(" (value %q)", c.value)
+		case c.Detail != "":
+			d += ": " + c.Detail
+		}
+		c.Detail = d
 	}
 	return out
 }
@@ -75,14 +121,51 @@ func browserName(b Browser) string {
 	return "Chromium"
 }
 
-// report turns the walk into a Report.
-func (w *walker) report() *Report {
+// buildReport turns the browsers' walks into one Report. Findings, notes
+// and warnings are judged over every exchange either browser made, through
+// a view that holds each browser's own progress.
+func buildReport(ws map[Browser]*walker, union []Exchange) *Report {
+	cw := ws[Chromium]
+	v := *cw
+	v.exchanges = union
+	v.runs = map[Browser]*browserRun{Firefox: ws[Firefox].run(), Chromium: cw.run()}
+	v.notes = mergeNotes(ws[Firefox].notes, cw.notes)
+	r := v.report(ws)
+	if fd := ws[Firefox].decision; fd.Required != cw.decision.Required && ws[Firefox].corsTaint {
+		f := Finding{Reason: "preflight-differs", Severity: SeverityInfo, Step: Step{Kind: StepPreflight, URL: cw.p.target.String()},
+			Title:  "Firefox and Chromium disagree on the need for a preflight",
+			Detail: "Chromium combines repeated request headers and applies the 1024-byte limit to the safelisted values together; Firefox judges each header the page set on its own. Here Chromium " + map[bool]string{true: "sends", false: "skips"}[cw.decision.Required] + " the preflight and Firefox " + map[bool]string{true: "sends", false: "skips"}[fd.Required] + " it.",
+			Fix:    "Set each header once, with a short value."}
+		r.Findings = append(r.Findings, f)
+	}
+	return r
+}
+
+// mergeNotes keeps one copy of each note.
+func mergeNotes(lists ...[]Finding) []Finding {
+	var out []Finding
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, n := range l {
+			k := n.Reason + "|" + n.Step.String() + "|" + n.Step.URL
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// report assembles the Report from the view walker v; ws gives each
+// browser's own walk for what JavaScript sees.
+func (w *walker) report(ws map[Browser]*walker) *Report {
 	r := &Report{
 		Engine:    "corsdoctor/" + Version,
 		Request:   w.p.Request,
 		Dropped:   w.p.dropped,
 		Exchanges: w.exchanges,
-		Preflight: Preflight{PreflightDecision: w.decision, Sent: w.preflightSent},
+		Preflight: Preflight{PreflightDecision: w.decision, Sent: ws[Firefox].preflightSent || ws[Chromium].preflightSent},
 	}
 	if r.Exchanges == nil {
 		r.Exchanges = []Exchange{}
@@ -104,8 +187,8 @@ func (w *walker) report() *Report {
 		if run.blocked {
 			outcome = Blocked
 		}
-		js := w.jsView(b)
-		summary := w.summary(b, js)
+		js := ws[b].jsView(b)
+		summary := ws[b].summary(b, js)
 		console := run.console
 		if console == nil {
 			console = []string{}

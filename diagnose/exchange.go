@@ -82,9 +82,13 @@ type TLSInfo struct {
 
 // Check is one CORS check applied to an exchange, for the timeline.
 type Check struct {
-	Name   string `json:"name"`
-	Passed bool   `json:"passed"`
-	Detail string `json:"detail,omitempty"`
+	Name    string    `json:"name"`
+	Passed  bool      `json:"passed"`
+	FailsIn []Browser `json:"fails_in,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+	// value is the offending value, folded into Detail when the browsers'
+	// checks are merged.
+	value string
 }
 
 // Exchange is one request the prober sent and what came back.
@@ -98,6 +102,10 @@ type Exchange struct {
 	Started    time.Time   `json:"started"`
 	DurationMS float64     `json:"duration_ms"`
 	Checks     []Check     `json:"checks,omitempty"`
+	// Browsers lists the browsers that send this request: usually both,
+	// but their paths can part (Firefox re-preflights after a 303 of a
+	// preflighted request, for one).
+	Browsers []Browser `json:"browsers,omitempty"`
 }
 
 // values returns every value of the named response header, one per field

@@ -177,7 +177,7 @@ func (w *walker) judgePreflight(b Browser, ex *Exchange) []failure {
 		if badHeader != "" {
 			return nil
 		}
-		missing := missingHeaders(w.decision.UnsafeHeaders, headers, creds, b)
+		missing := missingHeaders(w.hopDecision.UnsafeHeaders, headers, creds, b)
 		if len(missing) == 0 {
 			return nil
 		}
@@ -235,7 +235,7 @@ func (w *walker) judgePreflight(b Browser, ex *Exchange) []failure {
 			out = append(out, *f)
 		}
 	}
-	if len(out) == 0 && authorizationUnderWildcard(w.decision.UnsafeHeaders, headers, creds) && b == Firefox {
+	if len(out) == 0 && authorizationUnderWildcard(w.hopDecision.UnsafeHeaders, headers, creds) && b == Firefox {
 		out = append(out, failure{key: "warn", reason: "authorization-wildcard", header: "Access-Control-Allow-Headers", value: acahRaw, console: ffAuthorizationWildcardWarning(url)})
 	}
 	return out

@@ -61,30 +61,32 @@ func (p *Prober) Probe(ctx context.Context, r Request) (*Report, error) {
 		return nil, err
 	}
 	start := time.Now()
-	w := newWalker(prep)
-	for out := w.next(); out != nil; out = w.next() {
+	ws, union, err := walkBoth(prep, func(out *outgoing) (Exchange, error) {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return Exchange{}, err
 		}
 		ex := p.t.roundTrip(ctx, *out)
 		if ex.Error != nil && ex.Error.Kind == "policy" {
-			field := "url"
 			msg := ex.Error.Message
 			if out.step.Hop > 0 {
 				msg = "a redirect leads to " + out.url.String() + ": " + msg
 			}
-			return nil, &InputError{Field: field, Message: msg}
+			return Exchange{}, &InputError{Field: "url", Message: msg}
 		}
 		if ex.Error != nil && ex.Error.Kind == "internal" && ctx.Err() != nil {
-			return nil, ctx.Err()
+			return Exchange{}, ctx.Err()
 		}
-		w.observe(ex)
+		return ex, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	var followups []Exchange
 	if p.followups {
-		followups = p.followUp(ctx, w)
+		followups = p.followUp(ctx, ws[Chromium])
+		ws[Firefox].followupVerdict = ws[Chromium].followupVerdict
 	}
-	rep := w.report()
+	rep := buildReport(ws, union)
 	rep.Followups = followups
 	rep.RanAt = start.UTC()
 	rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
@@ -92,32 +94,104 @@ func (p *Prober) Probe(ctx context.Context, r Request) (*Report, error) {
 }
 
 // Evaluate judges recorded exchanges without touching the network: the
-// same walk as Probe, fed from the recording. It is how a stored exchange
+// same walks as Probe, fed from the recording. It is how a stored exchange
 // is re-judged and what BenchmarkEvaluate measures.
 func Evaluate(r Request, exchanges []Exchange) (*Report, error) {
 	prep, err := prepare(r)
 	if err != nil {
 		return nil, err
 	}
-	w := newWalker(prep)
-	i := 0
-	for out := w.next(); out != nil; out = w.next() {
-		if i >= len(exchanges) {
-			return nil, fmt.Errorf("the recording ends before the %s to %s", out.step, out.url)
+	ws, union, err := walkBoth(prep, func(out *outgoing) (Exchange, error) {
+		for _, ex := range exchanges {
+			if ex.Step.Kind == out.step.Kind && ex.Step.URL == out.step.URL && ex.Request.Method == out.method {
+				return ex, nil
+			}
 		}
-		ex := exchanges[i]
-		if ex.Step.Kind != out.step.Kind || ex.Step.URL != out.step.URL {
-			return nil, fmt.Errorf("recorded exchange %d is the %s to %s, but the browser would send the %s to %s", i+1, ex.Step, ex.Step.URL, out.step, out.url)
-		}
-		ex.Checks = nil
-		w.observe(ex)
-		i++
+		return Exchange{}, fmt.Errorf("the recording has no %s %s to %s", out.step, out.method, out.url)
+	})
+	if err != nil {
+		return nil, err
 	}
-	rep := w.report()
+	rep := buildReport(ws, union)
 	if len(exchanges) > 0 {
 		rep.RanAt = exchanges[0].Started
 	}
 	return rep, nil
+}
+
+// walkBoth walks the fetch as each browser does, in lockstep. A request
+// both browsers make is sent once and judged by each, so corsdoctor sends
+// nothing a browser would not, and nothing twice.
+func walkBoth(prep *prepared, send func(*outgoing) (Exchange, error)) (map[Browser]*walker, []Exchange, error) {
+	ws := map[Browser]*walker{}
+	for _, b := range Browsers {
+		ws[b] = newWalker(prep, b)
+	}
+	var union []Exchange
+	index := map[string]int{}
+	unionOf := map[Browser][]int{} // per walker exchange, its union index
+	for progressed := true; progressed; {
+		progressed = false
+		for _, b := range Browsers {
+			w := ws[b]
+			out := w.next()
+			if out == nil {
+				continue
+			}
+			progressed = true
+			key := requestKey(out)
+			i, ok := index[key]
+			if !ok {
+				ex, err := send(out)
+				if err != nil {
+					return nil, nil, err
+				}
+				ex.Step = out.step
+				ex.Checks, ex.Browsers = nil, nil
+				i = len(union)
+				index[key] = i
+				union = append(union, ex)
+			}
+			union[i].Browsers = append(union[i].Browsers, b)
+			ex := union[i]
+			ex.Checks, ex.Browsers = nil, nil
+			w.observe(ex)
+			unionOf[b] = append(unionOf[b], i)
+		}
+	}
+	for i := range union {
+		per := map[Browser][]Check{}
+		for _, b := range Browsers {
+			for k, ui := range unionOf[b] {
+				if ui == i {
+					per[b] = ws[b].exchanges[k].Checks
+				}
+			}
+		}
+		union[i].Checks = mergeChecks(per)
+	}
+	return ws, union, nil
+}
+
+// requestKey identifies a request by its place in the fetch and everything
+// that goes on the wire.
+func requestKey(out *outgoing) string {
+	var b strings.Builder
+	// The hop keeps a redirect loop's identical requests distinct.
+	b.WriteString(out.step.String())
+	b.WriteByte(' ')
+	b.WriteString(out.method)
+	b.WriteByte(' ')
+	b.WriteString(out.url.String())
+	for _, h := range out.headers {
+		b.WriteString("\n")
+		b.WriteString(h.Name)
+		b.WriteString(": ")
+		b.WriteString(h.Value)
+	}
+	b.WriteString("\n\n")
+	b.WriteString(out.body)
+	return b.String()
 }
 
 // maxFollowupHeaders bounds the per-header follow-up preflights.

@@ -142,7 +142,7 @@ var reasons = []ReasonInfo{
 		Firefox:  "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at <url>. (Reason: Multiple CORS header ‘Access-Control-Allow-Origin’ not allowed).",
 		Chromium: crPrefix + "The 'Access-Control-Allow-Origin' header contains multiple values '<value>', but only one is allowed. Have the server send the header with a valid value.",
 		Safari:   "Access-Control-Allow-Origin cannot contain more than one origin.",
-		Causes:   []string{"Both the reverse proxy (nginx add_header) and the application add the header.", "An allow-list is returned verbatim as a comma list."},
+		Causes:   []string{"Both the reverse proxy (nginx add_header) and the application add the header.", "An allow-list is returned verbatim as a comma list.", "Firefox only: observed in Firefox 153 when the server closes the connection of a PUT without any reply after a successful preflight; check that the server answers at all."},
 		Fix:      "Emit exactly one Access-Control-Allow-Origin with one origin: configure CORS in one layer only.",
 		Doc:      mdnErrors + "CORSMultipleAllowOriginNotAllowed", Spec: fetchSpec + "#http-access-control-allow-origin"},
 
@@ -213,6 +213,9 @@ var reasons = []ReasonInfo{
 		Spec: fetchSpec + "#forbidden-request-header"},
 	{ID: "authorization-dropped", Kind: "corsdoctor", Severity: SeverityInfo, Title: "Authorization is removed on a cross-origin redirect",
 		Summary: "Browsers drop Authorization when a redirect changes origin.", Fix: "Call the final URL directly.", Spec: fetchSpec + "#http-redirect-fetch"},
+	{ID: "preflight-differs", Kind: "corsdoctor", Severity: SeverityInfo, Title: "Firefox and Chromium disagree on the need for a preflight",
+		Summary: "Chromium combines repeated request headers before safelisting them and applies the 1024-byte total; Firefox judges each header the page set on its own. The same fetch() can then be preflighted in one browser and not the other.",
+		Fix:     "Set each request header once, with a short value.", Spec: fetchSpec + "#cors-unsafe-request-header-names"},
 	{ID: "origin-tainted", Kind: "corsdoctor", Severity: SeverityInfo, Title: "The Origin becomes null after a cross-origin redirect",
 		Summary: "After a cross-origin server redirects to another origin, the browser sends Origin: null.", Fix: "Avoid cross-origin redirect chains.", Spec: fetchSpec + "#concept-request-tainted-origin"},
 }

@@ -87,7 +87,8 @@ type prepared struct {
 	Request
 	target  *url.URL
 	origin  string // serialised page origin, possibly "null"
-	headers []Header
+	headers []Header // combined by name, as Chromium judges and sends them
+	entries []Header // one per header the page set, as Gecko judges them
 	dropped []DroppedHeader
 	// notHTTP marks a target whose scheme is not http(s): a diagnosis
 	// (CORSRequestNotHttp), not an input error.
@@ -205,11 +206,12 @@ func prepare(r Request) (*prepared, error) {
 		kept = safe
 	}
 	p.Headers = kept
-	p.headers = combineHeaders(kept)
-	if r.Body != "" && !hasHeader(p.headers, "Content-Type") {
+	p.entries = kept
+	if r.Body != "" && !hasHeader(kept, "Content-Type") {
 		// fetch() adds this for a string body.
-		p.headers = append(p.headers, Header{"Content-Type", "text/plain;charset=UTF-8"})
+		p.entries = append(append([]Header(nil), kept...), Header{"Content-Type", "text/plain;charset=UTF-8"})
 	}
+	p.headers = combineHeaders(p.entries)
 	return p, nil
 }
 

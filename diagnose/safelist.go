@@ -34,6 +34,12 @@ type PreflightDecision struct {
 // a preflight is needed iff the use-CORS-preflight flag is set, the method is
 // not CORS-safelisted, or the CORS-unsafe request-header names are not empty.
 func DecidePreflight(method string, headers []Header, useCORSPreflight bool) PreflightDecision {
+	return decidePreflight(method, headers, useCORSPreflight, true)
+}
+
+// decidePreflight is DecidePreflight; total selects the standard's
+// 1024-byte limit on the safelisted values together.
+func decidePreflight(method string, headers []Header, useCORSPreflight, total bool) PreflightDecision {
 	var d PreflightDecision
 	if useCORSPreflight {
 		d.Reasons = append(d.Reasons, PreflightReason{Kind: "flag", Detail: "the use-CORS-preflight flag is set (an upload progress listener or a streamed request body), which always forces a preflight"})
@@ -41,7 +47,7 @@ func DecidePreflight(method string, headers []Header, useCORSPreflight bool) Pre
 	if !isSafelistedMethod(method) {
 		d.Reasons = append(d.Reasons, PreflightReason{Kind: "method", Name: method, Detail: fmt.Sprintf("%s is not a CORS-safelisted method (only GET, HEAD and POST are)", method)})
 	}
-	unsafe, reasons := corsUnsafeHeaderNames(headers)
+	unsafe, reasons := corsUnsafeHeaderNames(headers, total)
 	d.Reasons = append(d.Reasons, reasons...)
 	d.UnsafeHeaders = unsafe
 	d.Required = len(d.Reasons) > 0
@@ -55,7 +61,7 @@ func isSafelistedMethod(m string) bool { return m == "GET" || m == "HEAD" || m =
 
 // corsUnsafeHeaderNames implements #cors-unsafe-request-header-names, and
 // explains each name it returns.
-func corsUnsafeHeaderNames(headers []Header) ([]string, []PreflightReason) {
+func corsUnsafeHeaderNames(headers []Header, applyTotal bool) ([]string, []PreflightReason) {
 	var reasons []PreflightReason
 	unsafe := map[string]bool{}
 	var potentially []Header
@@ -72,7 +78,7 @@ func corsUnsafeHeaderNames(headers []Header) ([]string, []PreflightReason) {
 		potentially = append(potentially, h)
 		total += len(h.Value)
 	}
-	if total > safelistTotalMax {
+	if applyTotal && total > safelistTotalMax {
 		for _, h := range potentially {
 			lower := strings.ToLower(h.Name)
 			if !unsafe[lower] {

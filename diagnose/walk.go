@@ -49,7 +49,14 @@ type walker struct {
 	opaque    bool // a no-cors cross-origin fetch: no checks, opaque result
 	hop       int
 
-	decision      PreflightDecision
+	// only is the browser this walk judges: the browsers can send
+	// different requests (Firefox re-preflights after a 303 of a
+	// preflighted request, and safelists repeated headers one by one), so
+	// each walks on its own, sharing identical requests through the prober.
+	only Browser
+
+	decision      PreflightDecision // at the URL the page asked for
+	hopDecision   PreflightDecision // at the current hop
 	preflightSent bool
 
 	runs      map[Browser]*browserRun
@@ -63,27 +70,52 @@ type walker struct {
 	followupVerdict string
 }
 
-func newWalker(p *prepared) *walker {
+func newWalker(p *prepared, b Browser) *walker {
 	w := &walker{
 		p:       p,
+		only:    b,
 		cur:     p.target,
 		method:  p.Method,
 		headers: p.headers,
 		body:    p.Body,
 		runs:    map[Browser]*browserRun{Firefox: {}, Chromium: {}},
 	}
+	if b == Firefox {
+		// Gecko keeps each appended header as its own entry when it
+		// decides on a preflight; they are combined only on the wire.
+		w.headers = p.entries
+	}
 	w.start()
 	return w
 }
 
+// run is this walk's browser's progress.
+func (w *walker) run() *browserRun { return w.runs[w.only] }
+
 func (w *walker) alive() []Browser {
-	var out []Browser
-	for _, b := range Browsers {
-		if !w.runs[b].blocked {
-			out = append(out, b)
-		}
+	if w.runs[w.only].blocked {
+		return nil
 	}
-	return out
+	return []Browser{w.only}
+}
+
+// decide applies the preflight rule as this walk's browser does.
+func (w *walker) decide() PreflightDecision {
+	if w.only == Chromium {
+		return DecidePreflight(w.method, w.headers, w.p.UseCORSPreflight)
+	}
+	// Observed in Firefox 153: each header entry is safelisted on its own,
+	// with no 1024-byte total across repeats.
+	d := decidePreflight(w.method, w.headers, w.p.UseCORSPreflight, false)
+	if w.hop > 0 && !d.Required && w.decision.Required {
+		// Gecko records the preflight requirement when the fetch starts and
+		// keeps it across redirects, so a 303 that turns a preflighted PUT
+		// into a GET is preflighted again (observed in Firefox 153).
+		d.Required = true
+		d.UnsafeHeaders = w.decision.UnsafeHeaders
+		d.Reasons = []PreflightReason{{Kind: "redirect", Detail: "Firefox keeps the original request's need for a preflight across redirects, so it preflights the redirected request too"}}
+	}
+	return d
 }
 
 // requestOrigin is the Origin the browser sends now.
@@ -101,7 +133,8 @@ func (w *walker) step(kind StepKind) Step {
 }
 
 func (w *walker) start() {
-	w.decision = DecidePreflight(w.method, w.headers, w.p.UseCORSPreflight)
+	w.decision = w.decide()
+	w.hopDecision = w.decision
 	if w.p.notHTTP {
 		w.blockAll(w.step(StepActual), notHTTPTarget(w, w.cur.String()))
 		return
@@ -143,10 +176,11 @@ func (w *walker) beginHop() {
 		w.corsTaint = true
 	}
 	if w.corsTaint {
-		d := DecidePreflight(w.method, w.headers, w.p.UseCORSPreflight)
+		d := w.decide()
 		if w.hop == 0 {
 			w.decision = d
 		}
+		w.hopDecision = d
 		if d.Required {
 			w.pending = w.preflightRequest(d)
 			return
@@ -178,8 +212,7 @@ func (w *walker) preflightRequest(d PreflightDecision) *outgoing {
 const userAgent = "corsdoctor/" + Version + " (CORS prober)"
 
 func (w *walker) actualRequest() *outgoing {
-	var hs []Header
-	hs = append(hs, w.headers...)
+	hs := combineHeaders(w.headers)
 	if !hasHeader(hs, "Accept") {
 		hs = append(hs, Header{"Accept", "*/*"})
 	}

@@ -233,6 +233,9 @@ func fromReport(rep *diagnose.Report, browser string, fx *fixture.Server, cdPref
 		}
 	}
 	for _, ex := range rep.Exchanges {
+		if !slices.Contains(ex.Browsers, b) {
+			continue
+		}
 		if ex.Response == nil && ex.Error != nil && (ex.Error.Kind == "refused" || ex.Error.Kind == "dns") {
 			continue
 		}
