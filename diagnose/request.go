@@ -86,7 +86,7 @@ type DroppedHeader struct {
 type prepared struct {
 	Request
 	target  *url.URL
-	origin  string // serialised page origin, possibly "null"
+	origin  string   // serialised page origin, possibly "null"
 	headers []Header // combined by name, as Chromium judges and sends them
 	entries []Header // one per header the page set, as Gecko judges them
 	dropped []DroppedHeader
