@@ -61,7 +61,12 @@ func WriteText(w io.Writer, r *diagnose.Report, color bool) {
 		case ex.Response != nil:
 			result = fmt.Sprintf("%d %s", ex.Response.Status, ex.Response.StatusText)
 		}
-		fmt.Fprintf(w, "  %d. %-28s %s %s -> %s %s(%.0f ms)%s\n", i+1, ex.Step.String(), ex.Request.Method, ex.Request.URL, result, c.dim, ex.DurationMS, c.reset)
+		step := ex.Step.String()
+		if len(ex.Browsers) == 1 {
+			// The browsers' paths parted: only one of them sends this.
+			step += " (" + joinBrowsers(ex.Browsers) + " only)"
+		}
+		fmt.Fprintf(w, "  %d. %-28s %s %s -> %s %s(%.0f ms)%s\n", i+1, step, ex.Request.Method, ex.Request.URL, result, c.dim, ex.DurationMS, c.reset)
 		for _, ch := range ex.Checks {
 			mark := c.green + "ok  " + c.reset
 			if !ch.Passed {
