@@ -25,17 +25,19 @@ func TestParseServeFlags(t *testing.T) {
 		want    serveConfig
 		wantErr string
 	}{
-		{name: "defaults", want: serveConfig{addr: "127.0.0.1:8080", db: "corsdoctor.db", retention: 30 * 24 * time.Hour, logFormat: "text", logLevel: "info", ratePerMinute: 30, probeTimeout: time.Minute}},
-		{name: "flags", args: []string{"--addr", ":9000", "--db", "x.db", "--retention", "7d", "--log-format", "json", "--rate-limit", "0", "--allow-private-targets=false", "--allow-target", "10.0.0.0/8", "--allow-target", "staging.internal", "--deny-target", "10.9.0.0/16", "--base-url", "https://cors.example.com"},
-			want: serveConfig{addr: ":9000", db: "x.db", retention: 7 * 24 * time.Hour, logFormat: "json", logLevel: "info", ratePerMinute: 0, probeTimeout: time.Minute, allowPrivate: &no,
+		{name: "defaults", want: serveConfig{addr: "127.0.0.1:8080", db: "corsdoctor.db", retention: 30 * 24 * time.Hour, logFormat: "text", logLevel: "info", ratePerMinute: 30, maxProbes: 16, probeTimeout: time.Minute}},
+		{name: "flags", args: []string{"--addr", ":9000", "--db", "x.db", "--retention", "7d", "--log-format", "json", "--rate-limit", "0", "--max-probes", "4", "--allow-private-targets=false", "--allow-target", "10.0.0.0/8", "--allow-target", "staging.internal", "--deny-target", "10.9.0.0/16", "--base-url", "https://cors.example.com"},
+			want: serveConfig{addr: ":9000", db: "x.db", retention: 7 * 24 * time.Hour, logFormat: "json", logLevel: "info", ratePerMinute: 0, maxProbes: 4, probeTimeout: time.Minute, allowPrivate: &no,
 				allow: []string{"10.0.0.0/8", "staging.internal"}, deny: []string{"10.9.0.0/16"}, baseURL: "https://cors.example.com"}},
-		{name: "environment", env: map[string]string{"CORSDOCTOR_ADDR": "0.0.0.0:80", "CORSDOCTOR_DB": "/data/c.db", "CORSDOCTOR_RETENTION": "48h", "CORSDOCTOR_LOG_FORMAT": "json", "CORSDOCTOR_ALLOW_PRIVATE_TARGETS": "true", "CORSDOCTOR_ALLOW_TARGETS": "a.internal,b.internal"},
-			want: serveConfig{addr: "0.0.0.0:80", db: "/data/c.db", retention: 48 * time.Hour, logFormat: "json", logLevel: "info", ratePerMinute: 30, probeTimeout: time.Minute, allowPrivate: &yes, allow: []string{"a.internal", "b.internal"}}},
+		{name: "environment", env: map[string]string{"CORSDOCTOR_ADDR": "0.0.0.0:80", "CORSDOCTOR_DB": "/data/c.db", "CORSDOCTOR_RETENTION": "48h", "CORSDOCTOR_LOG_FORMAT": "json", "CORSDOCTOR_ALLOW_PRIVATE_TARGETS": "true", "CORSDOCTOR_ALLOW_TARGETS": "a.internal,b.internal", "CORSDOCTOR_MAX_PROBES": "64"},
+			want: serveConfig{addr: "0.0.0.0:80", db: "/data/c.db", retention: 48 * time.Hour, logFormat: "json", logLevel: "info", ratePerMinute: 30, maxProbes: 64, probeTimeout: time.Minute, allowPrivate: &yes, allow: []string{"a.internal", "b.internal"}}},
 		{name: "flag beats environment", args: []string{"--addr", "127.0.0.1:1"}, env: map[string]string{"CORSDOCTOR_ADDR": "0.0.0.0:80"},
-			want: serveConfig{addr: "127.0.0.1:1", db: "corsdoctor.db", retention: 30 * 24 * time.Hour, logFormat: "text", logLevel: "info", ratePerMinute: 30, probeTimeout: time.Minute}},
+			want: serveConfig{addr: "127.0.0.1:1", db: "corsdoctor.db", retention: 30 * 24 * time.Hour, logFormat: "text", logLevel: "info", ratePerMinute: 30, maxProbes: 16, probeTimeout: time.Minute}},
 		{name: "bad retention", args: []string{"--retention", "soon"}, wantErr: "exit"},
 		{name: "bad log format", args: []string{"--log-format", "xml"}, wantErr: "--log-format must be text or json"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: `serve takes no arguments`},
+		{name: "no probe slots", args: []string{"--max-probes", "0"}, wantErr: "--max-probes must be at least 1"},
+		{name: "bad max probes in environment", env: map[string]string{"CORSDOCTOR_MAX_PROBES": "many"}, wantErr: "CORSDOCTOR_MAX_PROBES must be a whole number"},
 		{name: "bad base URL", args: []string{"--base-url", "cors.example.com"}, wantErr: "--base-url must start with"},
 	}
 	for _, tc := range tests {
@@ -59,7 +61,7 @@ func TestParseServeFlags(t *testing.T) {
 			}
 			w := tc.want
 			if got.addr != w.addr || got.db != w.db || got.retention != w.retention || got.logFormat != w.logFormat || got.logLevel != w.logLevel ||
-				got.ratePerMinute != w.ratePerMinute || got.probeTimeout != w.probeTimeout || got.baseURL != w.baseURL ||
+				got.ratePerMinute != w.ratePerMinute || got.maxProbes != w.maxProbes || got.probeTimeout != w.probeTimeout || got.baseURL != w.baseURL ||
 				strings.Join(got.allow, ",") != strings.Join(w.allow, ",") || strings.Join(got.deny, ",") != strings.Join(w.deny, ",") ||
 				(got.allowPrivate == nil) != (w.allowPrivate == nil) || (got.allowPrivate != nil && *got.allowPrivate != *w.allowPrivate) {
 				t.Errorf("got %+v\nwant %+v", *got, w)

@@ -63,6 +63,10 @@ func APICreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) h
 		rep, err := p.Probe(ctx, in.Request)
 		cancel()
 		if err != nil {
+			if diagnose.IsInputError(err) {
+				// The input passed Prepare, so the target policy refused it.
+				logTargetRefused(r, logger, in.URL, err)
+			}
 			writeError(w, r, logger, err)
 			return
 		}

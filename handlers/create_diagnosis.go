@@ -55,7 +55,9 @@ func CreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) http
 		cancel()
 		switch {
 		case errors.As(err, &ie):
-			// The target policy refused the address, or a redirect led there.
+			// The input passed Prepare, so this is the target policy
+			// refusing the address (or an address a redirect led to).
+			logTargetRefused(r, logger, req.URL, err)
 			refuse(http.StatusBadRequest, ie)
 			return
 		case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
@@ -64,6 +66,7 @@ func CreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) http
 				Hint:    "check that the URL is right and the server is up, then try again"})
 			return
 		case err != nil:
+			// Busy (every probe slot taken), a client that went away, or a bug.
 			writeError(w, r, logger, err)
 			return
 		}

@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -30,6 +33,9 @@ type clientError struct {
 	title   string
 	message string
 	hint    string
+	// retryAfter, when set, is sent as Retry-After (whole seconds) unless
+	// the caller already set a more precise one.
+	retryAfter time.Duration
 }
 
 func (e *clientError) Error() string { return e.code + ": " + e.message }
@@ -43,9 +49,10 @@ var (
 		hint:    "Open corsdoctor directly and submit the form there."}
 	// ErrRateLimited means the client sent too many diagnoses too fast.
 	ErrRateLimited error = &clientError{status: http.StatusTooManyRequests, code: "rate_limited",
-		title:   "Too many diagnoses",
-		message: "You have started many diagnoses in a short time. Wait a minute and try again.",
-		hint:    "Every diagnosis sends real requests to a real server, so this instance limits how many each client may run."}
+		title:      "Too many diagnoses",
+		message:    "You have started many diagnoses in a short time. Wait a minute and try again.",
+		hint:       "Every diagnosis sends real requests to a real server, so this instance limits how many each client may run.",
+		retryAfter: time.Minute}
 	// ErrNotFound is an unknown route.
 	ErrNotFound error = &clientError{status: http.StatusNotFound, code: "not_found",
 		title:   "Page not found",
@@ -76,6 +83,31 @@ var (
 		title:   "Unsupported media type",
 		message: "Send the request as JSON with Content-Type: application/json."}
 )
+
+// Busy is the answer when every probe slot stayed taken for wait: 503
+// with Retry-After, since nothing was sent to the target and the same
+// request may well succeed a few seconds later.
+func Busy(wait time.Duration) error {
+	return &clientError{status: http.StatusServiceUnavailable, code: "busy",
+		title:      "corsdoctor is busy",
+		message:    fmt.Sprintf("This corsdoctor is running as many diagnoses at once as it allows, and none finished within %s. Nothing was sent to your target.", secondsText(wait)),
+		hint:       "Wait a few seconds and submit again.",
+		retryAfter: wait}
+}
+
+// secondsText writes a short wait in words: "1 second", "5 seconds".
+func secondsText(d time.Duration) string {
+	n := retryAfterSeconds(d)
+	if n == 1 {
+		return "1 second"
+	}
+	return strconv.Itoa(n) + " seconds"
+}
+
+// retryAfterSeconds rounds d up to whole seconds, at least 1.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}
 
 // badJSON wraps a JSON decoding problem as a 400 with the decoder's words.
 func badJSON(err error) error {
@@ -148,8 +180,8 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "ref", ref, "error", err)
 	}
 
-	if body.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "60")
+	if ce != nil && ce.retryAfter > 0 && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(ce.retryAfter)))
 	}
 	if body.Status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -159,6 +191,35 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		return
 	}
 	renderFallback(w, r, logger, body.Status, templates.ErrorPage(view))
+}
+
+// logTargetRefused records, once, that the target policy refused a
+// diagnosis: the answer is an ordinary 400 that writeError does not log,
+// but an operator wants to see who aims this server at which addresses.
+// The URL loses its user info, query and fragment, which may hold secrets.
+func logTargetRefused(r *http.Request, logger *slog.Logger, target string, err error) {
+	logger.WarnContext(r.Context(), "target refused", "client", clientIP(r), "url", loggableURL(target), "error", err)
+}
+
+// clientIP is the address the request came from (RemoteAddr, as the rate
+// limiter uses: no trusting X-Forwarded-For).
+func clientIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// loggableURL is raw without user info, query and fragment.
+func loggableURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return clip(raw, 200)
+	}
+	u.User = nil
+	u.RawQuery, u.ForceQuery = "", false
+	u.Fragment, u.RawFragment = "", ""
+	return clip(u.String(), 200)
 }
 
 // wantsJSON reports whether r is an API call.

@@ -55,11 +55,14 @@ var pseudoHeader = regexp.MustCompile(`^:[a-z]+:`)
 // parseHeaderBlock reads one "Name: value" per line. It accepts a block
 // pasted from devtools: blank lines, the request or status line and HTTP/2
 // pseudo-headers (":authority: …") are skipped. A line without a colon is
-// an error that says which line and what to type instead.
+// an error that says which line and what to type instead. Lines end at LF,
+// CRLF or a lone CR, as in a textarea's value, so no name or value it
+// returns holds a CR or LF.
 func parseHeaderBlock(block string) ([]diagnose.Header, error) {
+	block = strings.ReplaceAll(block, "\r\n", "\n")
+	block = strings.ReplaceAll(block, "\r", "\n")
 	var hs []diagnose.Header
 	for i, line := range strings.Split(block, "\n") {
-		line = strings.TrimRight(line, "\r")
 		trimmed := strings.TrimSpace(line)
 		if trimmed == "" || startLine.MatchString(trimmed) || pseudoHeader.MatchString(trimmed) {
 			continue

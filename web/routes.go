@@ -17,6 +17,8 @@ func newRouter(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) htt
 	r := chi.NewRouter()
 	r.Use(middleware.GetHead)
 
+	// Both routes that probe share one set of slots.
+	p = newProbeLimiter(p, cfg.MaxProbes, cfg.ProbeQueueTimeout)
 	probe := func(h http.Handler) http.Handler { return h }
 	if cfg.RatePerMinute > 0 {
 		probe = newRateLimiter(cfg.RatePerMinute, handlers.Fail(logger, handlers.ErrRateLimited)).middleware

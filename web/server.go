@@ -1,12 +1,13 @@
 // Package web assembles the dashboard's HTTP handler: the routes (all in
 // routes.go) and the middleware every request passes through (security
 // headers, the same-origin guard for POSTs, body limits, rate limits,
-// request logs and panic recovery).
+// the bound on probes in flight, request logs and panic recovery).
 package web
 
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"corsdoctor/handlers"
 )
@@ -26,16 +27,41 @@ type Config struct {
 	// RatePerMinute bounds how many diagnoses one client IP may start per
 	// minute (with a burst of the same size); 0 disables the limit.
 	RatePerMinute int
+	// MaxProbes bounds how many diagnoses probe at once, from all clients
+	// together; 0 means DefaultMaxProbes.
+	MaxProbes int
+	// ProbeQueueTimeout is how long a diagnosis waits for a free probe slot
+	// before the answer is 503 "busy"; 0 means DefaultProbeQueueTimeout.
+	ProbeQueueTimeout time.Duration
 }
 
 // DefaultMaxBodyBytes fits the largest input the engine accepts (a 64 KiB
 // body and 100 headers of up to 8 KiB) with room for form encoding.
 const DefaultMaxBodyBytes = 2 << 20
 
+// DefaultMaxProbes is serve's --max-probes default. A probe mostly waits on
+// the network (each exchange may take 15 s), so the bound is about the
+// outgoing connections and goroutines one instance may hold for strangers,
+// not CPU. The slots are shared by all clients: the per-IP rate limit
+// bounds how often one client can take them, not whether it can (its
+// burst is larger than 16).
+const DefaultMaxProbes = 16
+
+// DefaultProbeQueueTimeout is how long a diagnosis waits for a probe slot:
+// long enough to ride out a burst, short enough that a user gets an answer
+// (503 with Retry-After) instead of a spinner while the server is saturated.
+const DefaultProbeQueueTimeout = 5 * time.Second
+
 // NewServer returns the dashboard's handler.
 func NewServer(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxProbes <= 0 {
+		cfg.MaxProbes = DefaultMaxProbes
+	}
+	if cfg.ProbeQueueTimeout <= 0 {
+		cfg.ProbeQueueTimeout = DefaultProbeQueueTimeout
 	}
 	mux := newRouter(logger, cfg, p, st)
 

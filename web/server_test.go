@@ -281,9 +281,50 @@ func TestRateLimit(t *testing.T) {
 			t.Fatalf("request %d: status %d", i+1, r.StatusCode)
 		}
 	}
-	r := post()
-	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
-		t.Errorf("third request: status %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
+	// The refusal is the friendly page a browser user sees, and says when
+	// to come back.
+	resp, err := (&http.Client{CheckRedirect: noRedirect}).PostForm(srv.URL+"/diagnose", url.Values{"url": {"http://api.test/x"}, "origin": {"https://app.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := goquery.NewDocumentFromReader(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ra := resp.Header.Get("Retry-After"); resp.StatusCode != http.StatusTooManyRequests || (ra != "30" && ra != "31") {
+		t.Errorf("third request: status %d, Retry-After %q, want 429 and about 30 (one token at 2/minute)", resp.StatusCode, ra)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if st, _ := page.Find(`[data-testid="error-page"]`).Attr("data-status"); st != "429" {
+		t.Errorf("data-status = %q", st)
+	}
+	if got := strings.TrimSpace(page.Find(`[data-testid="error-title"]`).Text()); got != "Too many diagnoses" {
+		t.Errorf("title = %q", got)
+	}
+	if got := page.Find(`[data-testid="error-message"]`).Text(); !strings.Contains(got, "Wait a minute and try again") {
+		t.Errorf("message = %q", got)
+	}
+	if href, _ := page.Find(`[data-testid="error-page"] a.btn`).Attr("href"); href != "/" {
+		t.Errorf("no way back to the form: %q", href)
+	}
+	// The API shares the bucket and answers in JSON.
+	resp, err = http.Post(srv.URL+"/api/v1/diagnoses", "application/json", strings.NewReader(`{"url":"http://api.test/x","origin":"https://app.test"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Error struct {
+			Status int
+			Code   string
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if resp.StatusCode != 429 || e.Error.Status != 429 || e.Error.Code != "rate_limited" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("API: %d %+v Retry-After %q", resp.StatusCode, e, resp.Header.Get("Retry-After"))
 	}
 	// Reading is never limited.
 	if resp, err := http.Get(srv.URL + "/"); err != nil || resp.StatusCode != 200 {
