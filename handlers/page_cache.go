@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"bytes"
+	"compress/gzip"
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,6 +27,7 @@ type pageCache struct {
 type cachedPage struct {
 	key     string
 	body    []byte
+	gzipped []byte // body, gzip-compressed once when cached
 	etag    string
 	created time.Time // of the diagnosis, for retention
 }
@@ -35,8 +38,17 @@ func newPageCache(maxBytes int) *pageCache {
 
 func newCachedPage(key string, body []byte, created time.Time) *cachedPage {
 	sum := sha256.Sum256(body)
-	return &cachedPage{key: key, body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, created: created}
+	// Pages are immutable, so compressing once pays for every later
+	// request; a results page shrinks about five times.
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	return &cachedPage{key: key, body: body, gzipped: gz.Bytes(), etag: `"` + hex.EncodeToString(sum[:12]) + `"`, created: created}
 }
+
+// size is what the page costs the cache.
+func (p *cachedPage) size() int { return len(p.body) + len(p.gzipped) }
 
 func (c *pageCache) get(key string) (*cachedPage, bool) {
 	c.mu.Lock()
@@ -50,23 +62,23 @@ func (c *pageCache) get(key string) (*cachedPage, bool) {
 }
 
 func (c *pageCache) put(p *cachedPage) {
-	if len(p.body) > c.max/4 {
+	if p.size() > c.max/4 {
 		return // one huge page must not flush everything else
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.byKey[p.key]; ok {
-		c.size -= len(e.Value.(*cachedPage).body)
+		c.size -= e.Value.(*cachedPage).size()
 		c.order.Remove(e)
 	}
 	c.byKey[p.key] = c.order.PushFront(p)
-	c.size += len(p.body)
+	c.size += p.size()
 	for c.size > c.max {
 		last := c.order.Back()
 		old := last.Value.(*cachedPage)
 		c.order.Remove(last)
 		delete(c.byKey, old.key)
-		c.size -= len(old.body)
+		c.size -= old.size()
 	}
 }
 
@@ -74,7 +86,7 @@ func (c *pageCache) remove(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.byKey[key]; ok {
-		c.size -= len(e.Value.(*cachedPage).body)
+		c.size -= e.Value.(*cachedPage).size()
 		c.order.Remove(e)
 		delete(c.byKey, key)
 	}

@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,8 +66,71 @@ func TestShowDiagnosisCachesAndRevalidates(t *testing.T) {
 	}
 }
 
+func TestPageGzip(t *testing.T) {
+	body := []byte(strings.Repeat("<p>a results page</p>", 500))
+	p := newCachedPage("k", body, time.Time{})
+	zr, err := gzip.NewReader(bytes.NewReader(p.gzipped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("the gzipped copy does not inflate to the page: %v", err)
+	}
+	if len(p.gzipped)*5 > len(body) {
+		t.Errorf("gzipped %d bytes of %d: want at least 5x smaller", len(p.gzipped), len(body))
+	}
+}
+
+func TestShowDiagnosisGzip(t *testing.T) {
+	m := newMemStore()
+	id := m.put(store.Diagnosis{Report: *allowedGET(t)})
+	h := ShowDiagnosis(discard(), m, DefaultSettings)
+	fetch := func(acceptEncoding, ifNoneMatch string) *httptest.ResponseRecorder {
+		req := withPath(httptest.NewRequest("GET", "/d/"+id, nil), "id", id)
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		if ifNoneMatch != "" {
+			req.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		rec := httptest.NewRecorder()
+		h(rec, req)
+		return rec
+	}
+	plain := fetch("", "")
+	zipped := fetch("gzip, deflate, br", "")
+	if plain.Header().Get("Content-Encoding") != "" || zipped.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding %q / %q", plain.Header().Get("Content-Encoding"), zipped.Header().Get("Content-Encoding"))
+	}
+	for _, rec := range []*httptest.ResponseRecorder{plain, zipped} {
+		if !strings.Contains(rec.Header().Get("Vary"), "Accept-Encoding") {
+			t.Errorf("Vary = %q, want Accept-Encoding", rec.Header().Get("Vary"))
+		}
+	}
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, _ := io.ReadAll(zr)
+	if !bytes.Equal(inflated, plain.Body.Bytes()) {
+		t.Error("the gzipped page differs from the plain one")
+	}
+	if zipped.Header().Get("ETag") == plain.Header().Get("ETag") {
+		t.Error("both encodings share one ETag")
+	}
+	if rec := fetch("identity, gzip;q=0", ""); rec.Header().Get("Content-Encoding") != "" {
+		t.Error("gzip;q=0 still got gzip")
+	}
+	if rec := fetch("gzip", zipped.Header().Get("ETag")); rec.Code != http.StatusNotModified || rec.Header().Get("Content-Encoding") != "" {
+		t.Errorf("revalidating the gzip variant: %d, Content-Encoding %q", rec.Code, rec.Header().Get("Content-Encoding"))
+	}
+}
+
 func TestPageCacheEvicts(t *testing.T) {
-	c := newPageCache(100)
+	// A page costs its body plus its gzipped copy; the budget fits four.
+	cost := newCachedPage("x", make([]byte, 25), time.Time{}).size()
+	c := newPageCache(4 * cost)
 	for _, k := range []string{"a", "b", "c", "d"} {
 		c.put(newCachedPage(k, make([]byte, 25), time.Time{}))
 	}
@@ -78,10 +144,10 @@ func TestPageCacheEvicts(t *testing.T) {
 			t.Errorf("%s was evicted", k)
 		}
 	}
-	if c.size != 100 {
-		t.Errorf("size = %d", c.size)
+	if c.size != 4*cost {
+		t.Errorf("size = %d, want %d", c.size, 4*cost)
 	}
-	c.put(newCachedPage("huge", make([]byte, 60), time.Time{}))
+	c.put(newCachedPage("huge", make([]byte, 2*cost), time.Time{}))
 	if _, ok := c.get("huge"); ok {
 		t.Error("a page over a quarter of the budget was cached")
 	}

@@ -48,16 +48,36 @@ func ShowDiagnosis(logger *slog.Logger, st Store, set Settings) http.HandlerFunc
 			cache.put(p)
 		}
 		h := w.Header()
-		h.Set("ETag", p.etag)
-		if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, p.etag) {
+		h.Add("Vary", "Accept-Encoding")
+		body, etag := p.body, p.etag
+		if acceptsGzip(r) {
+			// Each encoding of a page has its own ETag (RFC 9110 §8.8.3).
+			body, etag = p.gzipped, strings.TrimSuffix(p.etag, `"`)+`-gzip"`
+			h.Set("Content-Encoding", "gzip")
+		}
+		h.Set("ETag", etag)
+		if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+			h.Del("Content-Encoding")
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Length", strconv.Itoa(len(p.body)))
+		h.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(p.body)
+		_, _ = w.Write(body)
 	}
+}
+
+// acceptsGzip reports whether the client takes a gzip body; every browser
+// does.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		}
+	}
+	return false
 }
 
 // getDiagnosis loads the diagnosis named by the {id} path value, treating

@@ -418,7 +418,7 @@ func stepView(i int, ex diagnose.Exchange) templates.StepView {
 	s := templates.StepView{
 		Anchor:      "step-" + strconv.Itoa(i+1),
 		ExchangeRef: "#ex-" + strconv.Itoa(i+1),
-		Label:       stepLabel(ex.Step),
+		Label:       stepLabel(ex.Step) + onlyIn(ex.Browsers),
 		Method:      show(ex.Request.Method),
 		URL:         show(ex.Request.URL),
 		Duration:    formatMS(ex.DurationMS),
@@ -439,6 +439,18 @@ func stepView(i int, ex diagnose.Exchange) templates.StepView {
 		}
 	}
 	return s
+}
+
+// onlyIn marks a request only one browser sends: their paths can part,
+// as when Firefox preflights a redirected request again.
+func onlyIn(bs []diagnose.Browser) string {
+	if len(bs) != 1 {
+		return ""
+	}
+	if bs[0] == diagnose.Firefox {
+		return " (Firefox only)"
+	}
+	return " (Chromium only)"
 }
 
 func statusText(resp *diagnose.Response) string {
