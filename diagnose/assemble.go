@@ -435,6 +435,9 @@ func (w *walker) warnings() []Finding {
 		if ex.Step.Kind == StepPreflight {
 			preflight = ex
 		}
+		if resp.IncompleteHead {
+			out = append(out, Finding{Reason: "incomplete-head", Severity: SeverityWarning, Step: ex.Step})
+		}
 		if hasACAO && acao == "null" {
 			out = append(out, Finding{Reason: "allow-origin-null", Severity: SeverityWarning, Step: ex.Step, Header: "Access-Control-Allow-Origin", Value: acao})
 		}

@@ -29,6 +29,9 @@ type Limits struct {
 	Timeout time.Duration
 	// ConnectTimeout bounds the TCP connect and TLS handshake.
 	ConnectTimeout time.Duration
+	// HeaderTimeout bounds the wait for the response head once the request
+	// is written, so a server that never answers is told apart quickly.
+	HeaderTimeout time.Duration
 	// MaxHeaderBytes bounds the response head. Chromium refuses heads over
 	// 256 KiB (net::ERR_RESPONSE_HEADERS_TOO_BIG), so a larger one could
 	// never reach a page anyway.
@@ -41,6 +44,7 @@ type Limits struct {
 var DefaultLimits = Limits{
 	Timeout:        15 * time.Second,
 	ConnectTimeout: 5 * time.Second,
+	HeaderTimeout:  10 * time.Second,
 	MaxHeaderBytes: 256 << 10,
 	MaxBodyBytes:   8 << 10,
 }
@@ -151,10 +155,15 @@ func (t *transport) roundTrip(ctx context.Context, out outgoing) (ex Exchange) {
 	}
 
 	br := bufio.NewReaderSize(conn, 4096)
+	total, _ := ctx.Deadline()
+	if hd := time.Now().Add(t.limits.HeaderTimeout); t.limits.HeaderTimeout > 0 && hd.Before(total) {
+		_ = conn.SetReadDeadline(hd)
+		phase = "head"
+	}
 	for {
 		resp, err := readResponseHead(br, t.limits.MaxHeaderBytes)
 		if err != nil {
-			ex.Error = classifyNetError(err, "read")
+			ex.Error = classifyNetError(err, phase)
 			return ex
 		}
 		// Interim responses (100 Continue, 103 Early Hints) are not what
@@ -162,6 +171,8 @@ func (t *transport) roundTrip(ctx context.Context, out outgoing) (ex Exchange) {
 		if resp.Status >= 100 && resp.Status < 200 && resp.Status != 101 {
 			continue
 		}
+		phase = "read"
+		_ = conn.SetReadDeadline(total)
 		readBody(br, resp, out.method, t.limits.MaxBodyBytes)
 		ex.Response = resp
 		return ex
@@ -349,6 +360,8 @@ func classifyNetError(err error, phase string) *NetError {
 			code = "net::ERR_CONNECTION_TIMED_OUT"
 		case "tls":
 			what = "the TLS handshake did not complete in time (is the port plain http?)"
+		case "head":
+			what = "the server sent no response head within the header timeout"
 		}
 		return &NetError{Kind: "timeout", Message: what, Chromium: code}
 	case errors.Is(err, context.Canceled):

@@ -97,6 +97,20 @@ func TestHostileTargets(t *testing.T) {
 		})
 	}
 
+	t.Run("the header timeout ends a silent server before the total timeout", func(t *testing.T) {
+		p := diagnose.NewProber(diagnose.ProberConfig{Limits: diagnose.Limits{Timeout: 10 * time.Second, HeaderTimeout: 300 * time.Millisecond}})
+		start := time.Now()
+		rep, err := p.Probe(context.Background(), diagnose.Request{URL: target + "/hang", Origin: fx.URL("page")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("took %v: the 10 s total timeout fired, not the 300 ms header timeout", d)
+		}
+		if e := rep.Exchanges[0].Error; e == nil || e.Kind != "timeout" || !strings.Contains(e.Message, "header timeout") {
+			t.Errorf("error = %+v, want a header timeout", e)
+		}
+	})
 	t.Run("thousands of header lines and tokens stay linear", func(t *testing.T) {
 		rep, err := prober.Probe(context.Background(), diagnose.Request{URL: target + "/many-lines", Origin: fx.URL("page")})
 		if err != nil || rep.Verdict.Firefox != diagnose.Allowed {
@@ -139,6 +153,13 @@ func TestHostileTargets(t *testing.T) {
 		}
 		if rep.Blocked() || !rep.Exchanges[0].Response.IncompleteHead {
 			t.Errorf("verdict %+v, incomplete %v; want allowed from the partial head", rep.Verdict, rep.Exchanges[0].Response.IncompleteHead)
+		}
+		warned := false
+		for _, f := range rep.Findings {
+			warned = warned || (f.Reason == "incomplete-head" && f.Severity == diagnose.SeverityWarning)
+		}
+		if !warned {
+			t.Error("no incomplete-head warning")
 		}
 	})
 	t.Run("memory stays bounded and the prober keeps working", func(t *testing.T) {

@@ -38,6 +38,9 @@ func NewProber(cfg ProberConfig) *Prober {
 	if lim.ConnectTimeout <= 0 {
 		lim.ConnectTimeout = DefaultLimits.ConnectTimeout
 	}
+	if lim.HeaderTimeout <= 0 {
+		lim.HeaderTimeout = min(DefaultLimits.HeaderTimeout, lim.Timeout)
+	}
 	if lim.MaxHeaderBytes <= 0 {
 		lim.MaxHeaderBytes = DefaultLimits.MaxHeaderBytes
 	}
