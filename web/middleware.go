@@ -137,11 +137,27 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		}
 		logger.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", redactIDs(r.URL.Path)),
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.bytes),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
 			slog.String("remote", r.RemoteAddr),
 		)
 	})
+}
+
+// redactIDs hides diagnosis ids in logged paths: a share link is the
+// capability to read a diagnosis, and logs are read by more people than
+// the diagnoses' authors.
+func redactIDs(path string) string {
+	for _, prefix := range []string{"/d/", "/api/v1/diagnoses/"} {
+		if rest, ok := strings.CutPrefix(path, prefix); ok && rest != "" {
+			_, tail, _ := strings.Cut(rest, "/")
+			if tail != "" {
+				tail = "/" + tail
+			}
+			return prefix + "{id}" + tail
+		}
+	}
+	return path
 }

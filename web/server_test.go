@@ -445,3 +445,18 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestRedactIDs(t *testing.T) {
+	for in, want := range map[string]string{
+		"/d/q3k6c2vbx7dfy5tzs4wq2m6h4e":                "/d/{id}",
+		"/d/q3k6c2vbx7dfy5tzs4wq2m6h4e/har":            "/d/{id}/har",
+		"/api/v1/diagnoses/q3k6c2vbx7dfy5tzs4wq2m6h4e": "/api/v1/diagnoses/{id}",
+		"/api/v1/diagnoses":                            "/api/v1/diagnoses",
+		"/reasons/CORSMissingAllowOrigin":              "/reasons/CORSMissingAllowOrigin",
+		"/":                                            "/",
+	} {
+		if got := redactIDs(in); got != want {
+			t.Errorf("redactIDs(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
