@@ -172,12 +172,11 @@ func (w *walker) report(ws map[Browser]*walker) *Report {
 	}
 	if !w.corsTaint || w.opaque {
 		r.Preflight.Required = false
+		// Preflights are sent only under "cors" tainting, so none was.
 		if w.opaque {
 			r.Preflight.Reasons = []PreflightReason{{Kind: "none", Detail: "no-cors requests are never preflighted"}}
-		} else if len(w.exchanges) == 0 || !w.preflightSent {
-			if originOf(w.p.target) == w.p.origin && w.p.origin != "null" {
-				r.Preflight.Reasons = []PreflightReason{{Kind: "none", Detail: "same-origin requests are never preflighted"}}
-			}
+		} else if originOf(w.p.target) == w.p.origin && w.p.origin != "null" {
+			r.Preflight.Reasons = []PreflightReason{{Kind: "none", Detail: "same-origin requests are never preflighted"}}
 		}
 	}
 	r.Findings = w.findings()

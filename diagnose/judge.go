@@ -177,7 +177,7 @@ func (w *walker) judgePreflight(b Browser, ex *Exchange) []failure {
 		if badHeader != "" {
 			return nil
 		}
-		missing := missingHeaders(w.hopDecision.UnsafeHeaders, headers, creds, b)
+		missing := missingHeaders(w.hopDecision.UnsafeHeaders, headers, creds)
 		if len(missing) == 0 {
 			return nil
 		}
@@ -262,7 +262,7 @@ func methodAllowed(method string, allowed []string, creds bool) bool {
 // network.cors_preflight.authorization_covered_by_wildcard, default true)
 // and Chromium (kCorsNonWildcardRequestHeadersSupport, disabled) still let
 // it through with a warning, so it is reported as a warning, not a block.
-func missingHeaders(unsafe, allowed []string, creds bool, b Browser) []string {
+func missingHeaders(unsafe, allowed []string, creds bool) []string {
 	set := make(map[string]bool, len(allowed))
 	wildcard := false
 	for _, h := range allowed {

@@ -254,10 +254,7 @@ func (w *walker) explain(f *Finding) {
 	if f.Spec == "" {
 		f.Spec = info.Spec
 	}
-	origin := w.requestOrigin()
-	if f.Step.Hop > 0 || f.Step.Kind == StepActual {
-		origin = w.originSentAt(f.Step)
-	}
+	origin := w.originSentAt(f.Step)
 	step := "the " + f.Step.String() + " response"
 	title, detail, fix := info.Title, info.Summary, info.Fix
 	status := w.statusAt(f.Step)
