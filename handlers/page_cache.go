@@ -6,6 +6,7 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -21,36 +22,67 @@ type pageCache struct {
 	max   int
 	size  int
 	order *list.List // front: most recently used
-	byKey map[string]*list.Element
+	byKey map[pageKey]*list.Element
+}
+
+// pageKey names one rendering of a diagnosis: the page embeds its own
+// absolute share link, so the host it was asked for (and whether over
+// TLS) is part of it. A struct rather than a joined string keeps the hot
+// path of a cache hit free of allocations.
+type pageKey struct {
+	id   string
+	host string // empty when the dashboard has a fixed --base-url
+	tls  bool
 }
 
 type cachedPage struct {
-	key     string
-	body    []byte
-	gzipped []byte // body, gzip-compressed once when cached
-	etag    string
+	key     pageKey
 	created time.Time // of the diagnosis, for retention
+	// The two encodings of the page, each with its own ETag (RFC 9110
+	// §8.8.3).
+	identity, gzipped encodedPage
+}
+
+// encodedPage is one encoding of a page with its response header values
+// precomputed: they are the same for every request, and sharing them
+// (each a one-element slice at full capacity, so a later Add copies
+// instead of writing into it) saves allocations on every hit.
+type encodedPage struct {
+	body          []byte
+	etag          string
+	etagValue     []string
+	contentLength []string
+}
+
+func newEncodedPage(body []byte, etag string) encodedPage {
+	return encodedPage{body: body, etag: etag, etagValue: []string{etag}, contentLength: []string{strconv.Itoa(len(body))}}
 }
 
 func newPageCache(maxBytes int) *pageCache {
-	return &pageCache{max: maxBytes, order: list.New(), byKey: map[string]*list.Element{}}
+	return &pageCache{max: maxBytes, order: list.New(), byKey: map[pageKey]*list.Element{}}
 }
 
-func newCachedPage(key string, body []byte, created time.Time) *cachedPage {
+func newCachedPage(key pageKey, body []byte, created time.Time) *cachedPage {
 	sum := sha256.Sum256(body)
+	tag := hex.EncodeToString(sum[:12])
 	// Pages are immutable, so compressing once pays for every later
 	// request; a results page shrinks about five times.
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	_, _ = zw.Write(body)
 	_ = zw.Close()
-	return &cachedPage{key: key, body: body, gzipped: gz.Bytes(), etag: `"` + hex.EncodeToString(sum[:12]) + `"`, created: created}
+	return &cachedPage{
+		key:      key,
+		created:  created,
+		identity: newEncodedPage(body, `"`+tag+`"`),
+		gzipped:  newEncodedPage(gz.Bytes(), `"`+tag+`-gzip"`),
+	}
 }
 
 // size is what the page costs the cache.
-func (p *cachedPage) size() int { return len(p.body) + len(p.gzipped) }
+func (p *cachedPage) size() int { return len(p.identity.body) + len(p.gzipped.body) }
 
-func (c *pageCache) get(key string) (*cachedPage, bool) {
+func (c *pageCache) get(key pageKey) (*cachedPage, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.byKey[key]
@@ -82,7 +114,7 @@ func (c *pageCache) put(p *cachedPage) {
 	}
 }
 
-func (c *pageCache) remove(key string) {
+func (c *pageCache) remove(key pageKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.byKey[key]; ok {

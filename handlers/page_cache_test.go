@@ -68,8 +68,8 @@ func TestShowDiagnosisCachesAndRevalidates(t *testing.T) {
 
 func TestPageGzip(t *testing.T) {
 	body := []byte(strings.Repeat("<p>a results page</p>", 500))
-	p := newCachedPage("k", body, time.Time{})
-	zr, err := gzip.NewReader(bytes.NewReader(p.gzipped))
+	p := newCachedPage(pageKey{id: "k"}, body, time.Time{})
+	zr, err := gzip.NewReader(bytes.NewReader(p.gzipped.body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +77,8 @@ func TestPageGzip(t *testing.T) {
 	if err != nil || !bytes.Equal(got, body) {
 		t.Fatalf("the gzipped copy does not inflate to the page: %v", err)
 	}
-	if len(p.gzipped)*5 > len(body) {
-		t.Errorf("gzipped %d bytes of %d: want at least 5x smaller", len(p.gzipped), len(body))
+	if len(p.gzipped.body)*5 > len(body) {
+		t.Errorf("gzipped %d bytes of %d: want at least 5x smaller", len(p.gzipped.body), len(body))
 	}
 }
 
@@ -129,26 +129,55 @@ func TestShowDiagnosisGzip(t *testing.T) {
 
 func TestPageCacheEvicts(t *testing.T) {
 	// A page costs its body plus its gzipped copy; the budget fits four.
-	cost := newCachedPage("x", make([]byte, 25), time.Time{}).size()
+	key := func(id string) pageKey { return pageKey{id: id, host: "cors.example.org"} }
+	cost := newCachedPage(key("x"), make([]byte, 25), time.Time{}).size()
 	c := newPageCache(4 * cost)
 	for _, k := range []string{"a", "b", "c", "d"} {
-		c.put(newCachedPage(k, make([]byte, 25), time.Time{}))
+		c.put(newCachedPage(key(k), make([]byte, 25), time.Time{}))
 	}
-	c.get("a") // a is now the most recent
-	c.put(newCachedPage("e", make([]byte, 25), time.Time{}))
-	if _, ok := c.get("b"); ok {
+	c.get(key("a")) // a is now the most recent
+	c.put(newCachedPage(key("e"), make([]byte, 25), time.Time{}))
+	if _, ok := c.get(key("b")); ok {
 		t.Error("b, the least recently used, was kept")
 	}
 	for _, k := range []string{"a", "c", "d", "e"} {
-		if _, ok := c.get(k); !ok {
+		if _, ok := c.get(key(k)); !ok {
 			t.Errorf("%s was evicted", k)
 		}
 	}
 	if c.size != 4*cost {
 		t.Errorf("size = %d, want %d", c.size, 4*cost)
 	}
-	c.put(newCachedPage("huge", make([]byte, 2*cost), time.Time{}))
-	if _, ok := c.get("huge"); ok {
+	c.put(newCachedPage(key("huge"), make([]byte, 2*cost), time.Time{}))
+	if _, ok := c.get(key("huge")); ok {
 		t.Error("a page over a quarter of the budget was cached")
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for _, tc := range []struct {
+		acceptEncoding string
+		want           bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"gzip, deflate, br, zstd", true},
+		{"br;q=1.0, GZIP;q=0.5", true},
+		{"deflate, gzip ; q=0.001", true},
+		{"identity, gzip;q=0", false},
+		{"gzip;q=0.0", false},
+		{"gzip; q=0.000", false},
+		{"gzip;q=nonsense", false},
+		{"x-gzip", false},
+		{"identity", false},
+		{"*", false}, // a wildcard could mean gzip; serving identity is never wrong
+	} {
+		req := httptest.NewRequest("GET", "/d/x", nil)
+		if tc.acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", tc.acceptEncoding)
+		}
+		if got := acceptsGzip(req); got != tc.want {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", tc.acceptEncoding, got, tc.want)
+		}
 	}
 }

@@ -22,8 +22,10 @@ func ShowDiagnosis(logger *slog.Logger, st Store, set Settings) http.HandlerFunc
 	set = set.withDefaults()
 	cache := newPageCache(pageCacheBytes)
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		key := id + " " + absoluteURL(r, set, "/")
+		key := pageKey{id: r.PathValue("id")}
+		if set.BaseURL == "" {
+			key.host, key.tls = r.Host, r.TLS != nil
+		}
 		p, ok := cache.get(key)
 		if ok && set.expired(p.created) {
 			cache.remove(key)
@@ -47,37 +49,64 @@ func ShowDiagnosis(logger *slog.Logger, st Store, set Settings) http.HandlerFunc
 			p = newCachedPage(key, body, d.CreatedAt)
 			cache.put(p)
 		}
+		// A cache hit allocates nothing here: every header value is
+		// precomputed (this is the hot path of a shared link).
 		h := w.Header()
-		h.Add("Vary", "Accept-Encoding")
-		body, etag := p.body, p.etag
+		h["Vary"] = varyAcceptEncoding
+		page := &p.identity
 		if acceptsGzip(r) {
-			// Each encoding of a page has its own ETag (RFC 9110 §8.8.3).
-			body, etag = p.gzipped, strings.TrimSuffix(p.etag, `"`)+`-gzip"`
-			h.Set("Content-Encoding", "gzip")
+			page = &p.gzipped
+			h["Content-Encoding"] = contentEncodingGzip
 		}
-		h.Set("ETag", etag)
-		if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
-			h.Del("Content-Encoding")
+		h["Etag"] = page.etagValue
+		if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, page.etag) {
+			delete(h, "Content-Encoding")
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Length", strconv.Itoa(len(body)))
+		h["Content-Type"] = contentTypeHTML
+		h["Content-Length"] = page.contentLength
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(body)
+		_, _ = w.Write(page.body)
 	}
 }
+
+// Shared header values of cached pages; one element at full capacity, so
+// an Add elsewhere copies rather than appends into them.
+var (
+	varyAcceptEncoding  = []string{"Accept-Encoding"}
+	contentEncodingGzip = []string{"gzip"}
+	contentTypeHTML     = []string{"text/html; charset=utf-8"}
+)
 
 // acceptsGzip reports whether the client takes a gzip body; every browser
 // does.
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+	rest := r.Header.Get("Accept-Encoding")
+	for rest != "" {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+			return qualityAbove0(params)
 		}
 	}
 	return false
+}
+
+// qualityAbove0 reads the weight in a coding's parameters (";q=0.5");
+// absent, it is 1.
+func qualityAbove0(params string) bool {
+	for params != "" {
+		var param string
+		param, params, _ = strings.Cut(params, ";")
+		name, value, _ := strings.Cut(strings.TrimSpace(param), "=")
+		if strings.EqualFold(strings.TrimSpace(name), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+			return err == nil && q > 0
+		}
+	}
+	return true
 }
 
 // getDiagnosis loads the diagnosis named by the {id} path value, treating

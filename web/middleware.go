@@ -18,6 +18,13 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 // securityHeaders marks every response. Referrer-Policy no-referrer keeps
 // share links (which are capabilities) out of other sites' logs when a
 // user follows an MDN link from a diagnosis.
+//
+// X-Frame-Options and Permissions-Policy are left out on purpose: CSP's
+// frame-ancestors 'none' supersedes the first in every browser corsdoctor
+// supports, and the second only restricts features a page could use by
+// running script, which the CSP already confines to our own app.js. Every
+// header is paid on every response (net/http clones, sorts and writes
+// them), and a shared diagnosis page is the hot path.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -36,11 +43,9 @@ var securityHeaderValues = func() http.Header {
 	h := http.Header{}
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
 	h.Set("Cache-Control", "no-cache")
 	for k, v := range h {
 		h[k] = v[:1:1]
@@ -120,8 +125,12 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequests writes one line per request: page and API requests at Info,
-// static files and health checks at Debug so they do not drown the rest.
+// logRequests writes one line per request. At Info it logs what changes
+// state or fails: every POST (a diagnosis started) and every answer of
+// 400 or more. Successful reads (pages, the API's GETs, static files,
+// health checks) are Debug: they are the bulk of the traffic, and at one
+// line each the log would cost a shared link's hot path more than the
+// page itself (see the render benchmark in bench_test.go).
 // Query strings are left out: they may hold a pre-filled URL.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,8 +141,11 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			rec.status = http.StatusOK
 		}
 		level := slog.LevelInfo
-		if strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/healthz" {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && rec.status < 400 {
 			level = slog.LevelDebug
+		}
+		if !logger.Enabled(r.Context(), level) {
+			return
 		}
 		logger.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"corsdoctor/diagnose"
 	"corsdoctor/handlers"
+	"corsdoctor/static"
 	"corsdoctor/store"
 )
 
@@ -109,7 +111,7 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
 			t.Errorf("%s: CSP allows unsafe code: %q", path, csp)
 		}
-		for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"} {
+		for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Resource-Policy": "same-origin"} {
 			if h.Get(k) != v {
 				t.Errorf("%s: %s = %q, want %q", path, k, h.Get(k), v)
 			}
@@ -444,6 +446,58 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestRequestLogLevels pins which requests the Info log shows: what
+// starts a diagnosis or fails, not the successful reads that make up most
+// of the traffic (those are Debug).
+func TestRequestLogLevels(t *testing.T) {
+	st := newMemStore()
+	d := store.Diagnosis{Report: *hostileReport(t)}
+	_ = st.Create(context.Background(), &d, nil)
+	p := proberFunc(func(context.Context, diagnose.Request) (*diagnose.Report, error) { return hostileReport(t), nil })
+	for _, tc := range []struct {
+		method, path, body string
+		crossSite          bool
+		wantStatus         int
+		wantInfo           bool
+	}{
+		{method: "GET", path: "/d/" + d.ID, wantStatus: 200},
+		{method: "HEAD", path: "/d/" + d.ID, wantStatus: 200},
+		{method: "GET", path: "/", wantStatus: 200},
+		{method: "GET", path: "/api/v1/diagnoses/" + d.ID, wantStatus: 200},
+		{method: "GET", path: "/healthz", wantStatus: 200},
+		{method: "GET", path: static.Path("css/app.css"), wantStatus: 200},
+		{method: "GET", path: "/d/nope", wantStatus: 404, wantInfo: true},
+		{method: "GET", path: "/no/such/page", wantStatus: 404, wantInfo: true},
+		{method: "POST", path: "/api/v1/diagnoses", body: `{"url":"https://api.example.com/","origin":"https://app.example.com"}`, wantStatus: 201, wantInfo: true},
+		{method: "POST", path: "/diagnose", body: "url=https://api.example.com/&origin=https://app.example.com", crossSite: true, wantStatus: 403, wantInfo: true},
+	} {
+		var logs bytes.Buffer
+		h := NewServer(slog.New(slog.NewTextHandler(&logs, nil)), Config{}, p, st)
+		req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+		if tc.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+			if !strings.HasPrefix(tc.body, "{") {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+		}
+		if tc.crossSite {
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.wantStatus {
+			t.Errorf("%s %s: status %d, want %d", tc.method, tc.path, rec.Code, tc.wantStatus)
+		}
+		line := fmt.Sprintf("level=INFO msg=request method=%s path=%s status=%d", tc.method, redactIDs(tc.path), tc.wantStatus)
+		if got := strings.Contains(logs.String(), line); got != tc.wantInfo {
+			t.Errorf("%s %s: logged at Info %v, want %v; log:\n%s", tc.method, tc.path, got, tc.wantInfo, logs.String())
+		}
+		if strings.Contains(logs.String(), d.ID) {
+			t.Errorf("%s %s: the log names the diagnosis id: %s", tc.method, tc.path, logs.String())
+		}
+	}
 }
 
 func TestRedactIDs(t *testing.T) {
