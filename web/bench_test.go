@@ -25,8 +25,9 @@ import (
 //
 //	go test ./web -run '^$' -bench 'RenderDiagnosis|HelloChi' -benchtime 3s
 //
-// The same two servers can be compared with an external tool (wrk, hey)
-// through cmd: see the closing note of the dashboard change.
+// scripts/render-bench makes the same comparison with wrk against the
+// real binary; this Go client costs more per request than wrk, so wrk
+// shows the server's share more sharply.
 
 func benchClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 0, DisableCompression: true}}
