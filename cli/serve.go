@@ -95,6 +95,7 @@ type serveConfig struct {
 	baseURL       string
 	ratePerMinute int
 	maxProbes     int
+	perClient     int
 	probeTimeout  time.Duration
 	allowPrivate  *bool // nil: decide from the listen address
 	allow, deny   []string
@@ -123,6 +124,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if err != nil {
 		return nil, UsageErrorf("CORSDOCTOR_MAX_PROBES must be a whole number")
 	}
+	perClient, err := strconv.Atoi(env("CORSDOCTOR_MAX_PROBES_PER_CLIENT", strconv.Itoa(web.DefaultMaxProbesPerClient)))
+	if err != nil {
+		return nil, UsageErrorf("CORSDOCTOR_MAX_PROBES_PER_CLIENT must be a whole number")
+	}
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -134,6 +139,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.baseURL, "base-url", env("CORSDOCTOR_BASE_URL", ""), "public `URL` of the dashboard for absolute share links, e.g. https://cors.example.com (default: from the Host header) (env CORSDOCTOR_BASE_URL)")
 	fs.IntVar(&cfg.ratePerMinute, "rate-limit", rate, "diagnoses each client IP may start per `minute`; 0 for no limit (env CORSDOCTOR_RATE_LIMIT)")
 	fs.IntVar(&cfg.maxProbes, "max-probes", maxProbes, fmt.Sprintf("diagnoses that may probe at once, from all clients; more wait up to %s for a slot, then get 503 (env CORSDOCTOR_MAX_PROBES)", web.DefaultProbeQueueTimeout))
+	fs.IntVar(&cfg.perClient, "max-probes-per-client", perClient, "diagnoses one client IP (IPv6: /64) may have running or queued at once; more get 429; 0 for no limit (env CORSDOCTOR_MAX_PROBES_PER_CLIENT)")
 	fs.DurationVar(&cfg.probeTimeout, "probe-timeout", cfg.probeTimeout, "bound on one whole diagnosis, all requests included")
 	allowPrivate := fs.Bool("allow-private-targets", false, "let the prober reach loopback and private addresses (default: only when --addr is loopback) (env CORSDOCTOR_ALLOW_PRIVATE_TARGETS)")
 	allow := listFlag{}
@@ -177,6 +183,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if cfg.ratePerMinute < 0 {
 		return nil, UsageErrorf("--rate-limit must not be negative")
+	}
+	if cfg.perClient < 0 {
+		return nil, UsageErrorf("--max-probes-per-client must not be negative")
 	}
 	if cfg.maxProbes < 1 {
 		return nil, UsageErrorf("--max-probes must be at least 1")
@@ -269,7 +278,7 @@ func Serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Retention:       cfg.retention,
 		BaseURL:         strings.TrimSuffix(cfg.baseURL, "/"),
 	}
-	handler := web.NewServer(logger, web.Config{Settings: settings, RatePerMinute: cfg.ratePerMinute, MaxProbes: cfg.maxProbes}, prober, st)
+	handler := web.NewServer(logger, web.Config{Settings: settings, RatePerMinute: cfg.ratePerMinute, MaxProbes: cfg.maxProbes, MaxProbesPerClient: cfg.perClient}, prober, st)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -299,7 +308,7 @@ func Serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	url := "http://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "corsdoctor listening on %s\n", url)
-	logger.Info("listening", "url", url, "db", cfg.db, "retention", cfg.retention.String(), "targets", policy.String(), "rate_limit_per_minute", cfg.ratePerMinute, "max_probes", cfg.maxProbes)
+	logger.Info("listening", "url", url, "db", cfg.db, "retention", cfg.retention.String(), "targets", policy.String(), "rate_limit_per_minute", cfg.ratePerMinute, "max_probes", cfg.maxProbes, "max_probes_per_client", cfg.perClient)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -103,7 +103,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	}))
 	defer target.Close()
 	db := filepath.Join(t.TempDir(), "crash.db")
-	srv := startServe(t, "--db", db, "--rate-limit", "0")
+	srv := startServe(t, "--db", db, "--rate-limit", "0", "--max-probes-per-client", "0")
 
 	const (
 		clients   = 24
@@ -176,7 +176,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	}
 
 	// Same database, new process: every answered id is there.
-	again := startServe(t, "--db", db, "--rate-limit", "0")
+	again := startServe(t, "--db", db, "--rate-limit", "0", "--max-probes-per-client", "0")
 	for _, id := range ids {
 		resp, err := client.Get(again.base + "api/v1/diagnoses/" + id)
 		if err != nil {

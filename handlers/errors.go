@@ -53,6 +53,13 @@ var (
 		message:    "You have started many diagnoses in a short time. Wait a minute and try again.",
 		hint:       "Every diagnosis sends real requests to a real server, so this instance limits how many each client may run.",
 		retryAfter: time.Minute}
+	// ErrTooManyRunning means the client already has as many diagnoses
+	// running as one client may (see web.Config.MaxProbesPerClient).
+	ErrTooManyRunning error = &clientError{status: http.StatusTooManyRequests, code: "too_many_running",
+		title:      "Your other diagnoses are still running",
+		message:    "Several diagnoses from your address are still waiting for their targets. Nothing was sent for this one.",
+		hint:       "Wait for one of them to finish (slow targets can take up to the probe timeout), then submit again.",
+		retryAfter: 5 * time.Second}
 	// ErrNotFound is an unknown route.
 	ErrNotFound error = &clientError{status: http.StatusNotFound, code: "not_found",
 		title:   "Page not found",

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -11,8 +10,7 @@ import (
 // rateLimiter is a token bucket per client IP: perMinute tokens refill
 // each minute, up to a burst of perMinute. It guards the routes that make
 // the server send requests, because each diagnosis costs the target real
-// traffic. Client IPs come from RemoteAddr only: behind a proxy the limit
-// is shared, which errs on the safe side (no trusting X-Forwarded-For).
+// traffic. Clients are told apart by clientKey.
 type rateLimiter struct {
 	mu        sync.Mutex
 	perMinute float64
@@ -63,11 +61,7 @@ func (l *rateLimiter) allow(ip string) (bool, time.Duration) {
 
 func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			ip = r.RemoteAddr
-		}
-		ok, wait := l.allow(ip)
+		ok, wait := l.allow(clientKey(r.RemoteAddr))
 		if !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 			l.refused.ServeHTTP(w, r)

@@ -19,21 +19,26 @@ func newRouter(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) htt
 
 	// Both routes that probe share one set of slots.
 	p = newProbeLimiter(p, cfg.MaxProbes, cfg.ProbeQueueTimeout)
-	probe := func(h http.Handler) http.Handler { return h }
+	// A client over its share of running diagnoses is refused before its
+	// rate budget is charged: that refusal costs the server nothing.
+	var limits []func(http.Handler) http.Handler
+	if cfg.MaxProbesPerClient > 0 {
+		limits = append(limits, newRunningLimiter(cfg.MaxProbesPerClient, handlers.Fail(logger, handlers.ErrTooManyRunning)).middleware)
+	}
 	if cfg.RatePerMinute > 0 {
-		probe = newRateLimiter(cfg.RatePerMinute, handlers.Fail(logger, handlers.ErrRateLimited)).middleware
+		limits = append(limits, newRateLimiter(cfg.RatePerMinute, handlers.Fail(logger, handlers.ErrRateLimited)).middleware)
 	}
 
 	// Pages.
 	r.Get("/", handlers.Home(logger, st, set))
-	r.With(probe).Post("/diagnose", handlers.CreateDiagnosis(logger, p, st, set)) // form target; 303 to /d/{id}
+	r.With(limits...).Post("/diagnose", handlers.CreateDiagnosis(logger, p, st, set)) // form target; 303 to /d/{id}
 	r.Get("/d/{id}", handlers.ShowDiagnosis(logger, st, set))
 	r.Get("/d/{id}/har", handlers.DownloadHAR(logger, st, set))
 	r.Get("/reasons", handlers.ListReasons(logger))
 	r.Get("/reasons/{id}", handlers.ShowReason(logger))
 
 	// JSON API.
-	r.With(probe).Post("/api/v1/diagnoses", handlers.APICreateDiagnosis(logger, p, st, set))
+	r.With(limits...).Post("/api/v1/diagnoses", handlers.APICreateDiagnosis(logger, p, st, set))
 	r.Get("/api/v1/diagnoses/{id}", handlers.APIGetDiagnosis(logger, st, set))
 	r.Get("/healthz", handlers.Healthz(logger, st))
 

@@ -27,6 +27,9 @@ type Config struct {
 	// RatePerMinute bounds how many diagnoses one client IP may start per
 	// minute (with a burst of the same size); 0 disables the limit.
 	RatePerMinute int
+	// MaxProbesPerClient bounds how many diagnoses one client (see
+	// clientKey) may have running or queued at once; 0 disables the bound.
+	MaxProbesPerClient int
 	// MaxProbes bounds how many diagnoses probe at once, from all clients
 	// together; 0 means DefaultMaxProbes.
 	MaxProbes int
@@ -46,6 +49,11 @@ const DefaultMaxBodyBytes = 2 << 20
 // bounds how often one client can take them, not whether it can (its
 // burst is larger than 16).
 const DefaultMaxProbes = 16
+
+// DefaultMaxProbesPerClient is serve's --max-probes-per-client default: a
+// quarter of the shared slots, so it takes four clients to fill them,
+// and still more than a person at a browser runs at once.
+const DefaultMaxProbesPerClient = 4
 
 // DefaultProbeQueueTimeout is how long a diagnosis waits for a probe slot:
 // long enough to ride out a burst, short enough that a user gets an answer
