@@ -45,7 +45,9 @@ func TestRunningLimitPerClient(t *testing.T) {
 		if a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") != "5" {
 			t.Fatalf("status = %d, Retry-After %q, want 429 and 5: %s", a.status, a.header.Get("Retry-After"), a.body)
 		}
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		if err := json.Unmarshal([]byte(a.body), &e); err != nil || e.Error.Code != "too_many_running" || !strings.Contains(e.Error.Message, "Nothing was sent") {
 			t.Errorf("error = %+v (%v)", e.Error, err)
 		}
