@@ -288,6 +288,8 @@ func Serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// Lets a result page go out in one write (see web.CoalescingListener).
+		ConnContext: web.ConnContext,
 	}
 
 	// Expired diagnoses go now, then every hour (the handlers already
@@ -311,7 +313,7 @@ func Serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("listening", "url", url, "db", cfg.db, "retention", cfg.retention.String(), "targets", policy.String(), "rate_limit_per_minute", cfg.ratePerMinute, "max_probes", cfg.maxProbes, "max_probes_per_client", cfg.perClient)
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(web.CoalescingListener(ln)) }()
 
 	select {
 	case err := <-serveErr:

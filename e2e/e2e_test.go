@@ -77,7 +77,11 @@ func dashboard(t *testing.T) (*httptest.Server, *syncBuffer) {
 	prober := diagnose.NewProber(diagnose.ProberConfig{Dial: policy.Dialer(&net.Dialer{}, net.DefaultResolver), Limits: diagnose.DefaultLimits})
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	srv := httptest.NewServer(web.NewServer(logger, web.Config{Settings: handlers.DefaultSettings}, prober, st))
+	// Wired as serve wires it, so result pages go out in one write here too.
+	srv := httptest.NewUnstartedServer(web.NewServer(logger, web.Config{Settings: handlers.DefaultSettings}, prober, st))
+	srv.Listener = web.CoalescingListener(srv.Listener)
+	srv.Config.ConnContext = web.ConnContext
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv, &logs
 }

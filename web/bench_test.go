@@ -97,7 +97,11 @@ func benchReport(b testing.TB) *diagnose.Report {
 
 func BenchmarkRenderDiagnosis(b *testing.B) {
 	st, id := seedDiagnosis(b)
-	srv := httptest.NewServer(NewServer(slog.New(slog.DiscardHandler), Config{}, proberFunc(nil), st))
+	// Wired as serve wires it (one write per page, see coalesce.go).
+	srv := httptest.NewUnstartedServer(NewServer(slog.New(slog.DiscardHandler), Config{}, proberFunc(nil), st))
+	srv.Listener = CoalescingListener(srv.Listener)
+	srv.Config.ConnContext = ConnContext
+	srv.Start()
 	defer srv.Close()
 	drive(b, srv.URL+"/d/"+id)
 }

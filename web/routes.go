@@ -32,7 +32,7 @@ func newRouter(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) htt
 	// Pages.
 	r.Get("/", handlers.Home(logger, st, set))
 	r.With(limits...).Post("/diagnose", handlers.CreateDiagnosis(logger, p, st, set)) // form target; 303 to /d/{id}
-	r.Get("/d/{id}", handlers.ShowDiagnosis(logger, st, set))
+	r.With(coalesceWrites).Get("/d/{id}", handlers.ShowDiagnosis(logger, st, set))    // the hot path of a shared link
 	r.Get("/d/{id}/har", handlers.DownloadHAR(logger, st, set))
 	r.Get("/reasons", handlers.ListReasons(logger))
 	r.Get("/reasons/{id}", handlers.ShowReason(logger))
