@@ -15,11 +15,11 @@ import (
 // ~0.6 KiB of headers). On loopback a write costs about as much as a
 // whole hello-world request: with scripts/render-bench (PIN=1), sending
 // the page in one write instead of two took a page view from 0.41 to 0.56
-// of hello world's rate. So the dashboard's
-// connections can hold a response's writes and send them as one: the
-// listener wraps each connection in a holdingConn, and the coalesceWrites
-// middleware holds writes while its handler runs, flushes net/http's
-// buffers into the hold, and releases it in a single write.
+// of hello world's rate. So the dashboard's connections can hold a
+// response's writes and send them as one: the listener wraps each
+// connection in a holdingConn, and the coalesceWrites middleware holds
+// writes while its handler runs, flushes net/http's buffers into the
+// hold, and releases it in a single write.
 //
 // Only handlers that set Content-Length themselves should run under
 // coalesceWrites: it flushes before net/http has seen the handler return,
