@@ -25,12 +25,14 @@ func TestLoadShort(t *testing.T) {
 }
 
 // TestLoadBusy squeezes the dashboard to one probe slot with a short queue
-// and half the diagnoses aimed at the silent target, so some requests must
-// be refused: they are 503 busy, which the run reports and tolerates, and
-// nothing else goes wrong.
+// and a quarter of the diagnoses aimed at the silent target, so some
+// requests must be refused: they are 503 busy, which the run reports and
+// tolerates, and nothing else goes wrong. (With half of them silent, the
+// few slot hand-overs in a short run all went to silent diagnoses about
+// one run in thirty, and no CORS-target diagnosis was created.)
 func TestLoadBusy(t *testing.T) {
-	cfg, err := parseFlags([]string{"loadtest", "-clients", "8", "-duration", "2s", "-max-probes", "1",
-		"-queue-timeout", "200ms", "-hang-percent", "50", "-exchange-timeout", "500ms"}, &bytes.Buffer{})
+	cfg, err := parseFlags([]string{"loadtest", "-clients", "8", "-duration", "3s", "-max-probes", "1",
+		"-queue-timeout", "200ms", "-hang-percent", "25", "-exchange-timeout", "500ms"}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
