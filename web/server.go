@@ -47,7 +47,8 @@ const DefaultMaxBodyBytes = 2 << 20
 // outgoing connections and goroutines one instance may hold for strangers,
 // not CPU. The slots are shared by all clients: the per-IP rate limit
 // bounds how often one client can take them, not whether it can (its
-// burst is larger than 16).
+// burst is larger than 16); MaxProbesPerClient bounds how many one client
+// holds.
 const DefaultMaxProbes = 16
 
 // DefaultMaxProbesPerClient is serve's --max-probes-per-client default: a
