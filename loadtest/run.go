@@ -226,9 +226,10 @@ func startDashboard(ctx context.Context, cfg config, db string, logger *slog.Log
 		WriteTimeout:      cfg.probeTimeout + cfg.queueTimeout + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ConnContext:       web.ConnContext,
 	}
 	serveDone := make(chan error, 1)
-	go func() { serveDone <- srv.Serve(ln) }()
+	go func() { serveDone <- srv.Serve(web.CoalescingListener(ln)) }()
 	stop = func() error {
 		// Bounded from Background: ctx may already be cancelled (^C).
 		shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

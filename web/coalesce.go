@@ -21,10 +21,12 @@ import (
 // writes while its handler runs, flushes net/http's buffers into the
 // hold, and releases it in a single write.
 //
-// Only handlers that set Content-Length themselves should run under
-// coalesceWrites: it flushes before net/http has seen the handler return,
-// so a handler relying on net/http to count a small body would get a
-// chunked response instead (correct, but not what it asked for).
+// Only handlers that set Content-Length themselves and do not stream
+// should run under coalesceWrites: it flushes before net/http has seen
+// the handler return, so a handler relying on net/http to count a small
+// body would get a chunked response instead (correct, but not what it
+// asked for), and it holds a streaming handler's flushes (up to maxHeld)
+// until the handler returns.
 
 // maxHeld bounds what a connection holds; a larger response is passed on
 // as it comes (it needs several writes anyway).
@@ -32,7 +34,9 @@ const maxHeld = 64 << 10
 
 // CoalescingListener wraps ln so that handlers under coalesceWrites can
 // send their response in one write. http.Server.ConnContext must be
-// ConnContext for them to find the connection.
+// ConnContext for them to find the connection. Wrap the plain TCP
+// listener only, with any TLS listener outside it: net/http recognises
+// TLS connections by their type, which this wrapper would hide.
 func CoalescingListener(ln net.Listener) net.Listener { return coalescingListener{ln} }
 
 type coalescingListener struct{ net.Listener }
@@ -57,10 +61,10 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 }
 
 // holdingConn is a connection whose writes can be held back and then sent
-// in one write. For HTTP/1, net/http writes a connection only from the
-// goroutine that serves it, which is also the one that runs the handler,
-// so hold and release are never concurrent with writes; the mutex keeps
-// the conn safe for any other use all the same.
+// in one write. For HTTP/1, net/http writes a response from the goroutine
+// that serves the connection and runs the handler, except for a
+// "100 Continue", which whichever goroutine reads the request body
+// writes; the mutex orders those.
 type holdingConn struct {
 	net.Conn
 	mu      sync.Mutex
@@ -94,10 +98,10 @@ func (c *holdingConn) Write(p []byte) (int, error) {
 // read a final response (a 413 with Connection: close) before the
 // connection goes, instead of meeting a reset.
 func (c *holdingConn) CloseWrite() error {
+	if err := c.release(); err != nil {
+		return err
+	}
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		if err := c.release(); err != nil {
-			return err
-		}
 		return cw.CloseWrite()
 	}
 	return nil
