@@ -58,6 +58,8 @@ func TestCheckExitCodes(t *testing.T) {
 		{"bad method", []string{fx.URL("target") + "/ok", "--origin", origin, "-X", "GE T"}, nil, ExitUsage, "", "not a valid HTTP method"},
 		{"URL without scheme", []string{"api.example.com/items", "--origin", origin}, nil, ExitUsage, "", "has no scheme"},
 		{"unknown credentials", []string{fx.URL("target") + "/ok", "--origin", origin, "--credentials", "yes"}, nil, ExitUsage, "", "unknown credentials mode"},
+		{"every bad field at once", []string{"api.example.com/items", "--origin", origin + "/", "-X", "GE T"}, nil, ExitUsage, "", "corsdoctor: url: \"api.example.com/items\" has no scheme"},
+		{"every bad field, one line each", []string{"api.example.com/items", "--origin", origin + "/", "-X", "GE T"}, nil, ExitUsage, "", "\ncorsdoctor: origin: "},
 		{"CR in header value", []string{fx.URL("target") + "/ok", "--origin", origin, "-H", "X-A: a\rb"}, nil, ExitUsage, "", "CR, LF or NUL"},
 	}
 	for _, tc := range tests {

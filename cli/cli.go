@@ -56,8 +56,11 @@ func ExitCode(err error, stderr io.Writer) int {
 		}
 		return ee.code
 	}
-	if diagnose.IsInputError(err) {
-		fmt.Fprintf(stderr, "corsdoctor: %v\n", err)
+	if ies := diagnose.InputErrors(err); len(ies) > 0 {
+		// One line per field, so every mistake shows at once.
+		for _, ie := range ies {
+			fmt.Fprintf(stderr, "corsdoctor: %v\n", ie)
+		}
 		return ExitUsage
 	}
 	fmt.Fprintf(stderr, "corsdoctor: %v\n", err)

@@ -105,7 +105,8 @@ const (
 )
 
 // Prepare validates r and returns the normalised form of it. Every problem
-// is an *InputError naming the field.
+// is an *InputError naming the field; when several fields are wrong the
+// errors are joined (errors.As finds the first, InputErrors lists them).
 func Prepare(r Request) (Request, error) {
 	p, err := prepare(r)
 	if err != nil {
@@ -116,63 +117,104 @@ func Prepare(r Request) (Request, error) {
 
 func prepare(r Request) (*prepared, error) {
 	p := &prepared{Request: r}
-	if p.Credentials == "" {
-		p.Credentials = CredentialsSameOrigin
-	}
-	switch p.Credentials {
-	case CredentialsOmit, CredentialsSameOrigin, CredentialsInclude:
-	default:
-		return nil, &InputError{Field: "credentials", Message: fmt.Sprintf("unknown credentials mode %q", r.Credentials), Hint: "use omit, same-origin or include"}
-	}
-	if p.Mode == "" {
-		p.Mode = ModeCORS
-	}
-	switch p.Mode {
-	case ModeCORS, ModeNoCORS, ModeSameOrigin:
-	default:
-		return nil, &InputError{Field: "mode", Message: fmt.Sprintf("unknown request mode %q", r.Mode), Hint: "use cors, no-cors or same-origin (navigate is not a fetch() mode)"}
+	// Every field is checked, so a form can mark all its mistakes at once;
+	// the errors come in the order the form shows the fields.
+	var errs []error
+	fail := func(err error) { errs = append(errs, err) }
+
+	target, err := parseTarget(r.URL)
+	if err != nil {
+		fail(err)
+	} else {
+		p.target = target
+		p.URL = target.String()
+		p.notHTTP = target.Scheme != "http" && target.Scheme != "https"
 	}
 
 	origin, err := ParseOrigin(r.Origin)
 	if err != nil {
-		return nil, err
+		fail(err)
+	} else {
+		p.origin = origin
+		p.Origin = origin
 	}
-	p.origin = origin
-	p.Origin = origin
-
-	target, err := parseTarget(r.URL)
-	if err != nil {
-		return nil, err
-	}
-	p.target = target
-	p.URL = target.String()
-	p.notHTTP = target.Scheme != "http" && target.Scheme != "https"
 
 	if p.Method == "" {
 		p.Method = "GET"
 	}
 	method, err := NormalizeMethod(p.Method)
 	if err != nil {
-		return nil, err
+		fail(err)
+	} else {
+		p.Method = method
 	}
-	p.Method = method
+
+	if p.Credentials == "" {
+		p.Credentials = CredentialsSameOrigin
+	}
+	switch p.Credentials {
+	case CredentialsOmit, CredentialsSameOrigin, CredentialsInclude:
+	default:
+		fail(&InputError{Field: "credentials", Message: fmt.Sprintf("unknown credentials mode %q", r.Credentials), Hint: "use omit, same-origin or include"})
+	}
+
+	kept, err := p.checkHeaders(r.Headers)
+	if err != nil {
+		fail(err)
+	}
 
 	if len(r.Body) > maxInputBody {
-		return nil, &InputError{Field: "body", Message: fmt.Sprintf("the body is %d bytes; corsdoctor sends at most %d", len(r.Body), maxInputBody)}
-	}
-	if r.Body != "" && (method == "GET" || method == "HEAD") {
-		return nil, &InputError{Field: "body", Message: "fetch() throws \"TypeError: Request with GET/HEAD method cannot have body\"", Hint: "remove the body or use POST"}
-	}
-
-	if p.Mode == ModeNoCORS && method != "GET" && method != "HEAD" && method != "POST" {
-		return nil, &InputError{Field: "mode", Message: fmt.Sprintf("fetch() throws a TypeError: %s is not allowed in no-cors mode (only GET, HEAD and POST are)", method), Hint: "use mode cors"}
+		fail(&InputError{Field: "body", Message: fmt.Sprintf("the body is %d bytes; corsdoctor sends at most %d", len(r.Body), maxInputBody)})
+	} else if r.Body != "" && (method == "GET" || method == "HEAD") {
+		fail(&InputError{Field: "body", Message: "fetch() throws \"TypeError: Request with GET/HEAD method cannot have body\"", Hint: "remove the body or use POST"})
 	}
 
-	if len(r.Headers) > maxInputHeaders {
-		return nil, &InputError{Field: "headers", Message: fmt.Sprintf("%d headers; corsdoctor accepts at most %d", len(r.Headers), maxInputHeaders)}
+	if p.Mode == "" {
+		p.Mode = ModeCORS
+	}
+	switch p.Mode {
+	case ModeCORS, ModeSameOrigin:
+	case ModeNoCORS:
+		if method != "" && method != "GET" && method != "HEAD" && method != "POST" {
+			fail(&InputError{Field: "mode", Message: fmt.Sprintf("fetch() throws a TypeError: %s is not allowed in no-cors mode (only GET, HEAD and POST are)", method), Hint: "use mode cors"})
+		}
+	default:
+		fail(&InputError{Field: "mode", Message: fmt.Sprintf("unknown request mode %q", r.Mode), Hint: "use cors, no-cors or same-origin (navigate is not a fetch() mode)"})
+	}
+
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if p.Mode == ModeNoCORS {
+		var safe []Header
+		for _, h := range kept {
+			if isNoCORSSafelistedName(h.Name) && isCORSSafelistedHeader(h.Name, h.Value) {
+				safe = append(safe, h)
+				continue
+			}
+			p.dropped = append(p.dropped, DroppedHeader{h, "in no-cors mode only Accept, Accept-Language, Content-Language and a safelisted Content-Type may be set; the Headers object drops the rest"})
+		}
+		kept = safe
+	}
+	p.Headers = kept
+	p.entries = kept
+	if r.Body != "" && !hasHeader(kept, "Content-Type") {
+		// fetch() adds this for a string body.
+		p.entries = append(append([]Header(nil), kept...), Header{"Content-Type", "text/plain;charset=UTF-8"})
+	}
+	p.headers = combineHeaders(p.entries)
+	return p, nil
+}
+
+// checkHeaders validates the request headers as fetch() would and returns
+// those a browser sends; the ones it silently drops go to p.dropped. The
+// error names the first bad header.
+func (p *prepared) checkHeaders(headers []Header) ([]Header, error) {
+	if len(headers) > maxInputHeaders {
+		return nil, &InputError{Field: "headers", Message: fmt.Sprintf("%d headers; corsdoctor accepts at most %d", len(headers), maxInputHeaders)}
 	}
 	var kept []Header
-	for i, h := range r.Headers {
+	for i, h := range headers {
 		name := h.Name
 		if name == "" {
 			return nil, &InputError{Field: "headers", Message: fmt.Sprintf("header %d has no name", i+1), Hint: "write it as Name: value"}
@@ -194,25 +236,29 @@ func prepare(r Request) (*prepared, error) {
 		}
 		kept = append(kept, Header{name, value})
 	}
-	if p.Mode == ModeNoCORS {
-		var safe []Header
-		for _, h := range kept {
-			if isNoCORSSafelistedName(h.Name) && isCORSSafelistedHeader(h.Name, h.Value) {
-				safe = append(safe, h)
-				continue
+	return kept, nil
+}
+
+// InputErrors lists the input errors in err: one, several joined with
+// errors.Join (as Prepare reports them), or none.
+func InputErrors(err error) []*InputError {
+	var out []*InputError
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case nil:
+		case *InputError:
+			out = append(out, e)
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				walk(inner)
 			}
-			p.dropped = append(p.dropped, DroppedHeader{h, "in no-cors mode only Accept, Accept-Language, Content-Language and a safelisted Content-Type may be set; the Headers object drops the rest"})
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
 		}
-		kept = safe
 	}
-	p.Headers = kept
-	p.entries = kept
-	if r.Body != "" && !hasHeader(kept, "Content-Type") {
-		// fetch() adds this for a string body.
-		p.entries = append(append([]Header(nil), kept...), Header{"Content-Type", "text/plain;charset=UTF-8"})
-	}
-	p.headers = combineHeaders(p.entries)
-	return p, nil
+	walk(err)
+	return out
 }
 
 // ParseOrigin validates a page origin as the user typed it and returns the

@@ -337,6 +337,47 @@ func TestPrepareErrors(t *testing.T) {
 	}
 }
 
+// TestPrepareReportsEveryField: with several fields wrong, Prepare names
+// each of them, in the form's order, so a form can mark them all at once.
+func TestPrepareReportsEveryField(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		req  Request
+		want []string
+	}{
+		{name: "everything", req: Request{URL: "api.example.com/items", Origin: "https://app.example.com/x", Method: "GE T",
+			Credentials: "always", Headers: []Header{{"X Foo", "1"}}, Mode: "navigate"},
+			want: []string{"url", "origin", "method", "credentials", "headers", "mode"}},
+		{name: "body and mode follow the method", req: Request{URL: "https://a.example/", Origin: "https://b.example", Method: "PUT", Mode: ModeNoCORS, Body: strings.Repeat("x", maxInputBody+1)},
+			want: []string{"body", "mode"}},
+		{name: "GET with a body and a bad origin", req: Request{URL: "https://a.example/", Origin: "", Body: "x"},
+			want: []string{"origin", "body"}},
+		{name: "one field", req: Request{URL: "https://a.example/", Origin: "https://b.example", Headers: []Header{{"", "1"}, {"X Y", "2"}}},
+			want: []string{"headers"}}, // one error per field: the first bad header
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Prepare(tc.req)
+			var fields []string
+			for _, ie := range InputErrors(err) {
+				fields = append(fields, ie.Field)
+			}
+			if !slices.Equal(fields, tc.want) {
+				t.Fatalf("fields %v, want %v (error %v)", fields, tc.want, err)
+			}
+			var first *InputError
+			if !errors.As(err, &first) || first.Field != tc.want[0] {
+				t.Errorf("errors.As finds %+v, want the %s error first", first, tc.want[0])
+			}
+		})
+	}
+	if got := InputErrors(nil); got != nil {
+		t.Errorf("InputErrors(nil) = %v", got)
+	}
+	if got := InputErrors(fmt.Errorf("wrapped: %w", &InputError{Field: "url"})); len(got) != 1 || got[0].Field != "url" {
+		t.Errorf("InputErrors of a wrapped error = %v", got)
+	}
+}
+
 func TestPrepareNormalises(t *testing.T) {
 	got, err := Prepare(Request{
 		URL:    "HTTPS://API.Example.com:443#frag",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -192,5 +193,37 @@ func TestReasonPages(t *testing.T) {
 	ShowReason(discard())(rec, withPath(httptest.NewRequest("GET", "/reasons/Nope", nil), "id", "Nope"))
 	if rec.Code != 404 {
 		t.Errorf("unknown reason: %d", rec.Code)
+	}
+}
+
+// TestAPIListsEveryBadField: with several fields wrong, the error's top
+// level is the first and "fields" lists them all; with one, "fields" is
+// absent (the shape every client already reads).
+func TestAPIListsEveryBadField(t *testing.T) {
+	post := func(body string) apiError {
+		t.Helper()
+		req := httptest.NewRequest("POST", "/api/v1/diagnoses", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		APICreateDiagnosis(discard(), &fakeProber{}, newMemStore(), DefaultSettings)(rec, req)
+		var e apiError
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || rec.Code != 400 {
+			t.Fatalf("%d %s (%v)", rec.Code, rec.Body, err)
+		}
+		return e
+	}
+	e := post(`{"url":"api.test/items","origin":"https://b.test/app","method":"GE T"}`)
+	var fields []string
+	for _, f := range e.Error.Fields {
+		fields = append(fields, f.Field)
+		if f.Message == "" {
+			t.Errorf("field %s has no message", f.Field)
+		}
+	}
+	if want := []string{"url", "origin", "method"}; !slices.Equal(fields, want) || e.Error.Field != "url" || !strings.Contains(e.Error.Message, "has no scheme") {
+		t.Errorf("fields %v, top level %q %q; want %v with url first", fields, e.Error.Field, e.Error.Message, want)
+	}
+	if e := post(`{"url":"http://a.test/","origin":"https://b.test/app"}`); e.Error.Fields != nil || e.Error.Field != "origin" {
+		t.Errorf("one bad field: %+v", e.Error)
 	}
 }

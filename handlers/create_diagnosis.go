@@ -29,26 +29,26 @@ func CreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) http
 			return
 		}
 		form := formFromValues(r.PostForm)
-		refuse := func(status int, ie *diagnose.InputError) {
+		refuse := func(status int, ies ...*diagnose.InputError) {
 			v := newHomeView(set)
 			v.Form = form
-			v.Error = fieldError(ie)
+			v.Errors = fieldErrors(ies)
 			render(w, r, logger, status, templates.HomePage(v))
 		}
 
-		req, secret, err := toRequest(form)
-		if err == nil {
-			_, err = diagnose.Prepare(req)
+		// Every field is checked, so the form comes back with all its
+		// mistakes marked at once.
+		req, secret, formErr := toRequest(form)
+		_, prepErr := diagnose.Prepare(req)
+		if err := errors.Join(formErr, prepErr); err != nil {
+			if ies := diagnose.InputErrors(err); len(ies) > 0 {
+				refuse(http.StatusBadRequest, ies...)
+			} else {
+				writeError(w, r, logger, err)
+			}
+			return
 		}
 		var ie *diagnose.InputError
-		if errors.As(err, &ie) {
-			refuse(http.StatusBadRequest, ie)
-			return
-		}
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
 
 		ctx, cancel := context.WithTimeout(r.Context(), set.ProbeTimeout)
 		rep, err := p.Probe(ctx, req)

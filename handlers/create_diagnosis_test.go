@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"corsdoctor/diagnose"
 	"corsdoctor/store"
@@ -225,5 +228,53 @@ func TestCreateDiagnosisStoreFailure(t *testing.T) {
 	ref := text(d.Find(".error-page code"))
 	if ref == "" || !strings.Contains(logs.String(), "ref="+ref) || !strings.Contains(logs.String(), "boom") {
 		t.Errorf("log %q does not carry ref %q and the error", logs, ref)
+	}
+}
+
+// TestCreateDiagnosisMarksEveryBadField: with several fields wrong, the
+// form comes back once with all of them marked and listed in the summary
+// (in the form's order, each linking to its field), and nothing is lost.
+func TestCreateDiagnosisMarksEveryBadField(t *testing.T) {
+	p := &fakeProber{ProbeFn: func(context.Context, diagnose.Request) (*diagnose.Report, error) {
+		t.Fatal("probed despite bad input")
+		return nil, nil
+	}}
+	v := url.Values{"url": {"api.test/items"}, "origin": {"https://app.test/dashboard"}, "method": {"POST"},
+		"headers": {"X-A: 1\nAuthorization Bearer x"}, "body": {"b"}, "credentials": {"include"}, "mode": {"navigate"}, "secret": {"X-A"}}
+	rec := postForm(CreateDiagnosis(discard(), p, newMemStore(), DefaultSettings), v)
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status = %d, want 400", rec.Code)
+	}
+	d := doc(t, rec)
+	summary := testid(d, "form-error")
+	if got := text(summary.Find("h2")); got != "Check 4 fields" {
+		t.Errorf("summary heading = %q", got)
+	}
+	var listed []string
+	summary.Find("li").Each(func(_ int, li *goquery.Selection) {
+		href, _ := li.Find("a").Attr("href")
+		listed = append(listed, href)
+	})
+	if want := []string{"#f-url", "#f-origin", "#f-headers", "#f-mode"}; !slices.Equal(listed, want) {
+		t.Errorf("summary links %v, want %v", listed, want)
+	}
+	for field, msg := range map[string]string{"url": "has no scheme", "origin": "has a path", "headers": "has no colon", "mode": "Unknown request mode"} {
+		if got := text(testid(d, "error-"+field)); !strings.Contains(got, msg) {
+			t.Errorf("field %s error = %q, want %q", field, got, msg)
+		}
+		if inv, _ := d.Find("#f-" + field).Attr("aria-invalid"); inv != "true" {
+			t.Errorf("field %s is not aria-invalid", field)
+		}
+	}
+	for _, field := range []string{"method", "body", "secret"} {
+		if testid(d, "error-"+field).Length() != 0 {
+			t.Errorf("field %s marked although it is fine", field)
+		}
+	}
+	if got, _ := d.Find("#f-url").Attr("value"); got != "api.test/items" {
+		t.Errorf("url = %q, want it kept", got)
+	}
+	if got := d.Find("#f-headers").Text(); got != v.Get("headers") {
+		t.Errorf("headers = %q, want them kept", got)
 	}
 }

@@ -142,6 +142,15 @@ type apiErrorBody struct {
 	Field   string `json:"field,omitempty"`
 	Hint    string `json:"hint,omitempty"`
 	Ref     string `json:"ref,omitempty"`
+	// Fields lists every wrong field when there are several; the
+	// top-level field, message and hint are the first of them.
+	Fields []apiFieldError `json:"fields,omitempty"`
+}
+
+type apiFieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
 }
 
 // writeError is the one place errors become responses: input errors are
@@ -172,6 +181,11 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	switch {
 	case errors.As(err, &ie):
 		body = apiErrorBody{Status: http.StatusBadRequest, Code: "invalid_input", Message: ie.Message, Field: ie.Field, Hint: ie.Hint}
+		if all := diagnose.InputErrors(err); len(all) > 1 {
+			for _, e := range all {
+				body.Fields = append(body.Fields, apiFieldError{Field: e.Field, Message: e.Message, Hint: e.Hint})
+			}
+		}
 		view = templates.ErrorView{Status: http.StatusBadRequest, Title: "Check the " + ie.Field, Message: ie.Message, Hint: ie.Hint}
 	case ce != nil:
 		body = apiErrorBody{Status: ce.status, Code: ce.code, Message: ce.message, Hint: ce.hint}

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"corsdoctor/diagnose"
@@ -103,16 +105,13 @@ func parseSecretNames(s string) ([]string, error) {
 }
 
 // toRequest turns the form into the engine's input and the extra secret
-// names. Errors are *diagnose.InputError naming the form field.
+// names. Errors are *diagnose.InputError naming the form field, joined
+// when both the header block and the secret names are wrong; the request
+// is returned all the same (without headers when their block is wrong),
+// so that Prepare can check the other fields too.
 func toRequest(f templates.FormView) (diagnose.Request, []string, error) {
-	hs, err := parseHeaderBlock(f.Headers)
-	if err != nil {
-		return diagnose.Request{}, nil, err
-	}
-	secret, err := parseSecretNames(f.Secret)
-	if err != nil {
-		return diagnose.Request{}, nil, err
-	}
+	hs, headersErr := parseHeaderBlock(f.Headers)
+	secret, secretErr := parseSecretNames(f.Secret)
 	return diagnose.Request{
 		URL:              strings.TrimSpace(f.URL),
 		Origin:           strings.TrimSpace(f.Origin),
@@ -122,7 +121,7 @@ func toRequest(f templates.FormView) (diagnose.Request, []string, error) {
 		Credentials:      diagnose.Credentials(f.Credentials),
 		Mode:             diagnose.Mode(f.Mode),
 		UseCORSPreflight: f.UseCORSPreflight,
-	}, secret, nil
+	}, secret, errors.Join(headersErr, secretErr)
 }
 
 // normalizeNewlines undoes the CRLF that browsers submit for textarea
@@ -186,9 +185,31 @@ func clip(s string, n int) string {
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-// fieldError converts an input error for the form view.
-func fieldError(err *diagnose.InputError) *templates.FieldError {
-	return &templates.FieldError{Field: err.Field, Message: capitalize(err.Message), Hint: capitalize(err.Hint)}
+// formOrder lists the form's fields top to bottom.
+var formOrder = []string{fieldURL, fieldOrigin, fieldMethod, fieldCreds, fieldHeaders, fieldBody, fieldMode, fieldSecret}
+
+// fieldErrors converts input errors for the form view: one per field (the
+// first found for it), in the form's order, any other field last.
+func fieldErrors(ies []*diagnose.InputError) []*templates.FieldError {
+	rank := func(field string) int {
+		for i, f := range formOrder {
+			if f == field {
+				return i
+			}
+		}
+		return len(formOrder)
+	}
+	var out []*templates.FieldError
+	seen := map[string]bool{}
+	for _, ie := range ies {
+		if seen[ie.Field] {
+			continue
+		}
+		seen[ie.Field] = true
+		out = append(out, &templates.FieldError{Field: ie.Field, Message: capitalize(ie.Message), Hint: capitalize(ie.Hint)})
+	}
+	slices.SortStableFunc(out, func(a, b *templates.FieldError) int { return rank(a.Field) - rank(b.Field) })
+	return out
 }
 
 // capitalize upper-cases the first letter of a sentence, unless its first

@@ -1,6 +1,9 @@
 package templates
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // shortID abbreviates a diagnosis ID for display; links keep the full ID.
 func shortID(id string) string {
@@ -19,6 +22,18 @@ func joinNames(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// fieldCount is "2 fields", "3 fields": the heading of a summary of
+// several problems.
+func fieldCount(n int) string { return strconv.Itoa(n) + " fields" }
+
+// capitalizeFirst upper-cases the first letter of an ASCII label.
+func capitalizeFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }
 
 // fieldLabel names a form field in an error summary.

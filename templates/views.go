@@ -68,8 +68,10 @@ type PresetView struct {
 
 // HomeView is the diagnose form page.
 type HomeView struct {
-	Form    FormView
-	Error   *FieldError // nil unless the last submission was refused
+	Form FormView
+	// Errors are the last submission's problems, one per field at most,
+	// in the form's order; empty unless it was refused.
+	Errors  []*FieldError
 	Presets []PresetView
 	// Methods are the common methods offered as suggestions.
 	Methods []string
@@ -86,10 +88,12 @@ type HomeView struct {
 	Notice string
 }
 
-// ErrorFor returns the message for field, or "".
+// ErrorFor returns the problem with field, or nil.
 func (v HomeView) ErrorFor(field string) *FieldError {
-	if v.Error != nil && v.Error.Field == field {
-		return v.Error
+	for _, e := range v.Errors {
+		if e.Field == field {
+			return e
+		}
 	}
 	return nil
 }
@@ -101,10 +105,7 @@ func (v HomeView) AdvancedOpen() bool {
 	if f.Mode != "" && f.Mode != "cors" || f.UseCORSPreflight || f.Secret != "" {
 		return true
 	}
-	if v.Error != nil && (v.Error.Field == "mode" || v.Error.Field == "secret") {
-		return true
-	}
-	return false
+	return v.ErrorFor("mode") != nil || v.ErrorFor("secret") != nil
 }
 
 // HeaderLine is one header of the request as stored.
