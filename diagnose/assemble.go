@@ -444,6 +444,9 @@ func (w *walker) warnings() []Finding {
 			out = append(out, Finding{Reason: "vary-origin-missing", Severity: SeverityWarning, Step: ex.Step, Header: "Vary", Value: strings.Join(resp.values("Vary"), ", ")})
 		}
 	}
+	if f, ok := w.localNetworkAccess(); ok {
+		out = append(out, f)
+	}
 	if preflight != nil && preflight.Response != nil {
 		pr := preflight.Response
 		if _, ok := pr.get("Access-Control-Expose-Headers"); ok && w.final != nil && w.final.Response != nil {

@@ -204,6 +204,14 @@ var reasons = []ReasonInfo{
 		Summary: "CORS middleware such as rs/cors and go-chi/cors answer a preflight they refuse with 200/204 and no headers, whatever they refused (origin, method or a header), so the browser only says 'Access-Control-Allow-Origin missing'.",
 		Fix:     "Check the middleware's allowed origins, methods and headers against the request; corsdoctor's follow-up preflights show which element it refuses.",
 		Spec:    fetchSpec + "#cors-preflight-fetch-0"},
+	{ID: "local-network-access", Kind: "corsdoctor", Severity: SeverityWarning, Title: "The browser asks the user before a public page may reach this address",
+		Summary:  "Local Network Access: Chromium (since 142) and Firefox ask the user's permission before a page served from a public address fetches from a private (local) or loopback address. Until the user allows it, Chromium fails the fetch without sending anything and Firefox waits for the prompt; refused, the fetch rejects with a TypeError. corsdoctor judges CORS as if the user allowed it.",
+		Firefox:  "Local Network Access permission required: top-level site “<page>”, initiator “<page>”, attempting to access target “<url>” (<address>) via fetch.",
+		Chromium: crPrefix + "Permission was denied for this request to access the `<value>` address space.",
+		Causes:   []string{"a page on the internet calling an API on localhost or the office network", "a staging site calling a service by its private IP"},
+		Fix:      "Serve the page from the same kind of network as the API, or put the API on a public address; users can also allow the site in the browser's permission prompt.",
+		Doc:      "https://developer.chrome.com/blog/local-network-access",
+		Spec:     "https://wicg.github.io/local-network-access/"},
 
 	// Notes.
 	{ID: "same-origin", Kind: "corsdoctor", Severity: SeverityInfo, Title: "Same-origin request: CORS does not apply",
@@ -354,6 +362,16 @@ func (w *walker) explain(f *Finding) {
 		detail = fmt.Sprintf("The preflight sends Access-Control-Expose-Headers: %s but the actual response does not, so JavaScript still cannot read those headers. %s", f.Value, info.Summary)
 	case "cors-missing-on-error":
 		detail = fmt.Sprintf("The preflight had Access-Control-Allow-Origin, but the actual response (status %s) has none. %s", f.Value, info.Summary)
+	case "local-network-access":
+		addr := "a " + f.Value + " address"
+		if ex := w.exchangeAt(f.Step); ex != nil && ex.RemoteAddr != "" {
+			addr = ex.RemoteAddr + ", a " + f.Value + " address"
+		}
+		title = "A public page needs the user's permission to reach a " + f.Value + " address"
+		detail = fmt.Sprintf("The %s request went to %s. If the page at %s is served from a public address (its name suggests so; an intranet page may not be), Chromium and Firefox ask the user first (Local Network Access). Without that permission Chromium fails the fetch at once, with \"Permission was denied for this request to access the `%s` address space\", and Firefox waits for the prompt's answer. The verdicts above assume the user allows it.", f.Step.String(), addr, w.p.origin, f.Value)
+		if strings.HasPrefix(w.p.origin, "http://") {
+			detail += " An http:// page is not a secure context, and Chromium asks for this permission only from secure ones: serve the page over https."
+		}
 	case "silent-preflight-refusal":
 		if s := w.silentRefusalHint(f.Step); s != "" {
 			detail = info.Summary + " " + s

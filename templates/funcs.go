@@ -24,6 +24,31 @@ func joinNames(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
+// specName names the specification a link points to.
+func specName(link string) string {
+	switch {
+	case strings.HasPrefix(link, "https://fetch.spec.whatwg.org/"):
+		return "Fetch standard"
+	case strings.HasPrefix(link, "https://wicg.github.io/local-network-access"):
+		return "Local Network Access draft"
+	case strings.HasPrefix(link, "https://www.rfc-editor.org/rfc/rfc"):
+		n, _, _ := strings.Cut(strings.TrimPrefix(link, "https://www.rfc-editor.org/rfc/rfc"), "#")
+		return "RFC " + n
+	}
+	return "Specification"
+}
+
+// docName names the documentation a link points to: MDN for most reasons.
+func docName(link string) string {
+	switch {
+	case strings.HasPrefix(link, "https://developer.mozilla.org/"):
+		return "MDN"
+	case strings.HasPrefix(link, "https://developer.chrome.com/"):
+		return "Chrome for Developers"
+	}
+	return "Documentation"
+}
+
 // fieldCount is "2 fields", "3 fields": the heading of a summary of
 // several problems.
 func fieldCount(n int) string { return strconv.Itoa(n) + " fields" }
