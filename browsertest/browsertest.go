@@ -48,11 +48,14 @@ type Fetch struct {
 }
 
 // Job opens PageURL (a loopback http page, which sets the request's origin)
-// in a fresh browser context and runs Fetch in it.
+// in a fresh browser context and runs Fetch in it. A job with ParseURLs
+// instead runs new URL(s) on each and records the results in
+// Result.Parsed; nothing is fetched, so the URLs may name any host.
 type Job struct {
-	ID      string `json:"id"`
-	PageURL string `json:"pageURL"`
-	Fetch   Fetch  `json:"fetch"`
+	ID        string   `json:"id"`
+	PageURL   string   `json:"pageURL"`
+	Fetch     Fetch    `json:"fetch,omitzero"`
+	ParseURLs []string `json:"parseURLs,omitempty"`
 }
 
 // ConsoleMessage is one line the browser printed for the job's page.
@@ -105,6 +108,16 @@ type Result struct {
 	TimedOut      bool             `json:"timedOut"`
 	Console       []ConsoleMessage `json:"console"`
 	HarnessError  string           `json:"harnessError"`
+	// Parsed holds, for a ParseURLs job, what new URL(s) gave for each.
+	Parsed []ParsedURL `json:"parsed"`
+}
+
+// ParsedURL is the URL constructor's answer for one string: the URL's
+// origin and href, or Error (String(err)) when it threw.
+type ParsedURL struct {
+	Origin string `json:"origin"`
+	Href   string `json:"href"`
+	Error  string `json:"error"`
 }
 
 // Report is everything one harness run returns.
@@ -157,6 +170,9 @@ func (r Runner) Run(ctx context.Context, browser string, jobs []Job) (Report, er
 			return Report{}, fmt.Errorf("job %d: ID %q is empty or repeated", i, j.ID)
 		}
 		seen[j.ID] = true
+		if (j.Fetch.URL == "") == (len(j.ParseURLs) == 0) {
+			return Report{}, fmt.Errorf("job %q: set either Fetch.URL or ParseURLs", j.ID)
+		}
 	}
 	if len(jobs) == 0 {
 		return Report{Browser: browser}, nil

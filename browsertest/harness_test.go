@@ -271,7 +271,9 @@ func TestRunRejectsBadInput(t *testing.T) {
 	}{
 		{"unknown browser", "safari", nil, `browser "safari"`},
 		{"empty ID", Chromium, []Job{{PageURL: "http://127.0.0.1/"}}, `job 0: ID ""`},
-		{"repeated ID", Firefox, []Job{{ID: "a"}, {ID: "a"}}, `job 1: ID "a"`},
+		{"repeated ID", Firefox, []Job{{ID: "a", Fetch: Fetch{URL: "http://127.0.0.1/"}}, {ID: "a", Fetch: Fetch{URL: "http://127.0.0.1/"}}}, `job 1: ID "a"`},
+		{"neither fetch nor parse", Chromium, []Job{{ID: "a", PageURL: "http://127.0.0.1/"}}, `job "a": set either`},
+		{"both fetch and parse", Firefox, []Job{{ID: "a", PageURL: "http://127.0.0.1/", Fetch: Fetch{URL: "http://127.0.0.1/"}, ParseURLs: []string{"http://a/"}}}, `job "a": set either`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

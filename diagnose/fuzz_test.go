@@ -26,6 +26,10 @@ func FuzzParseOrigin(f *testing.F) {
 		"HTTP://\xff",
 		// and an empty Punycode label ("xn--" becomes an empty host).
 		"https://Xn--",
+		// A full-width full stop maps to "."; the host must stay "." when
+		// parsed again, not lose its only dot as a trailing one (found by
+		// CI's fuzz step on a fresh corpus).
+		"http://\uff0e", "http://a\u3002",
 	} {
 		f.Add(s)
 	}

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -323,36 +324,133 @@ func ParseOrigin(s string) (string, error) {
 	return serialized, nil
 }
 
-// canonicalHost lower-cases a host and converts internationalised names to
-// their ASCII (punycode) form, as the URL parser does before an origin is
-// serialised.
+// canonicalHost is the URL standard's host parser for http and https URLs
+// (https://url.spec.whatwg.org/#concept-host-parser), applied to a host Go's
+// URL parser has already percent-decoded: IPv6 literals and the legacy IPv4
+// spellings become addresses, names go through UTS #46 "domain to ASCII"
+// with the URL standard's settings, and a name whose last label is a number
+// must then be an IPv4 address. Chromium 156 and Firefox 153 agree with it
+// on every input in TestCanonicalHostMatchesBrowsers.
 func canonicalHost(h string) (string, error) {
 	if h == "" {
 		return "", errors.New("the host is empty")
 	}
-	// The URL parser turns legacy IPv4 spellings (2130706433, 0x7f.1,
-	// 0177.0.0.1) into dotted decimal; browsers then use that address.
 	if ip, ok := targetpolicy.ParseHostIP(h); ok {
 		if ip.Zone() != "" {
 			return "", fmt.Errorf("host %q has an IPv6 zone, which URLs cannot carry", h)
 		}
 		if ip.Is6() {
-			return "[" + ip.String() + "]", nil
+			return "[" + serializeIPv6(ip) + "]", nil
 		}
 		return ip.String(), nil
+	}
+	if strings.Contains(h, ":") {
+		return "", fmt.Errorf("host %q is not a valid IPv6 address", h)
 	}
 	if !utf8.ValidString(h) {
 		return "", fmt.Errorf("host %q is not valid UTF-8", h)
 	}
-	ascii, err := idna.Lookup.ToASCII(strings.TrimSuffix(h, "."))
+	// The whole host is mapped, trailing dot included: mapping can turn
+	// other characters into dots (U+FF0E, U+3002), and browsers keep a
+	// trailing dot in the serialised origin.
+	ascii, err := urlDomainToASCII.ToASCII(h)
 	if err != nil || ascii == "" {
 		return "", fmt.Errorf("host %q is not a valid domain name", h)
 	}
-	if strings.HasSuffix(h, ".") {
-		// Browsers keep a trailing dot in the serialised origin.
-		ascii += "."
+	ascii = strings.ToLower(ascii)
+	if i := strings.IndexFunc(ascii, isForbiddenDomainRune); i >= 0 {
+		return "", fmt.Errorf("host %q contains %q, which a host name cannot", h, ascii[i:i+1])
 	}
-	return strings.ToLower(ascii), nil
+	if endsInNumber(ascii) {
+		// Mapping can also produce digits ("8\ufe08" is "8"), so this is
+		// checked after it, as the URL standard does.
+		ip, ok := targetpolicy.ParseHostIP(ascii)
+		if !ok {
+			return "", fmt.Errorf("host %q ends in a number, so browsers read it as an IPv4 address, and it is not a valid one", h)
+		}
+		return ip.String(), nil
+	}
+	return ascii, nil
+}
+
+// serializeIPv6 is the URL standard's IPv6 serializer. It differs from
+// netip's String in one way that shows in origins: an IPv4-mapped or other
+// embedded IPv4 address stays in hex ("::ffff:7f00:1", not
+// "::ffff:127.0.0.1"), as browsers print it.
+func serializeIPv6(ip netip.Addr) string {
+	b := ip.As16()
+	var pieces [8]uint16
+	for i := range pieces {
+		pieces[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+	}
+	// The first longest run of two or more zero pieces becomes "::".
+	compress, longest := -1, 1
+	for i := 0; i < 8; {
+		if pieces[i] != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < 8 && pieces[j] == 0 {
+			j++
+		}
+		if j-i > longest {
+			compress, longest = i, j-i
+		}
+		i = j
+	}
+	var sb strings.Builder
+	for i := 0; i < 8; i++ {
+		if i == compress {
+			sb.WriteString("::")
+			i += longest - 1
+			continue
+		}
+		if i > 0 && i != compress+longest {
+			sb.WriteByte(':')
+		}
+		sb.WriteString(strconv.FormatUint(uint64(pieces[i]), 16))
+	}
+	return sb.String()
+}
+
+// urlDomainToASCII is UTS #46 ToASCII as the URL standard calls it:
+// CheckHyphens, UseSTD3ASCIIRules and VerifyDnsLength off, CheckBidi and
+// CheckJoiners on, non-transitional. idna.Lookup is stricter (STD3 rules and
+// hyphen checks) and would refuse hosts browsers accept, such as the
+// underscores of container names ("http://my_api:8080").
+var urlDomainToASCII = idna.New(
+	idna.MapForLookup(),
+	idna.BidiRule(),
+	idna.Transitional(false),
+	idna.StrictDomainName(false),
+	idna.CheckHyphens(false),
+	idna.CheckJoiners(true),
+)
+
+// isForbiddenDomainRune reports the URL standard's forbidden domain code
+// points, plus '*' and '"', on which browsers disagree (Chromium escapes
+// '*' and accepts '"'; Firefox refuses both), so no origin holding them
+// can be predicted for both.
+func isForbiddenDomainRune(r rune) bool {
+	return r <= 0x20 || r == 0x7f || strings.ContainsRune("#%/:<>?@[\\]^|*\"", r)
+}
+
+// endsInNumber is the URL standard's "ends in a number checker": the last
+// label (a trailing empty one aside) is all digits, or "0x" and hex digits.
+func endsInNumber(host string) bool {
+	labels := strings.Split(host, ".")
+	if len(labels) > 1 && labels[len(labels)-1] == "" {
+		labels = labels[:len(labels)-1]
+	}
+	last := labels[len(labels)-1]
+	if last != "" && strings.Trim(last, "0123456789") == "" {
+		return true
+	}
+	if len(last) >= 2 && (last[:2] == "0x" || last[:2] == "0X") {
+		return strings.Trim(last[2:], "0123456789abcdefABCDEF") == ""
+	}
+	return false
 }
 
 func parseTarget(s string) (*url.URL, error) {

@@ -54,6 +54,28 @@ func TestParseOrigin(t *testing.T) {
 		{in: "https://BÜCHER.example", want: "https://xn--bcher-kva.example"},
 		{in: "https://xn--bcher-kva.example", want: "https://xn--bcher-kva.example"},
 		{in: "https://example.com.", want: "https://example.com."},
+		// Hosts browsers accept although DNS rules would not; each row was
+		// checked with new URL() in Chromium 156 and Firefox 153, and
+		// differential's TestOriginParsingAgrees re-checks them.
+		{in: "http://my_api:8080", want: "http://my_api:8080"},
+		{in: "http://-a.example", want: "http://-a.example"},
+		{in: "http://ab--c.example", want: "http://ab--c.example"},
+		{in: "http://a$b", want: "http://a$b"},
+		{in: "http://\uff0e", want: "http://."},
+		{in: "http://a\u3002", want: "http://a."},
+		// A last label that is a number makes the host an IPv4 address,
+		// after mapping ("8\ufe08" is "8").
+		{in: "http://8\ufe08", want: "http://0.0.0.8"},
+		{in: "http://a.1", errMsg: "not a valid one"},
+		{in: "http://1.2.3.999", errMsg: "not a valid one"},
+		{in: "http://foo.0x", errMsg: "not a valid one"},
+		{in: "http://a*b", errMsg: "contains \"*\""},
+		{in: "http://xn--a", errMsg: "not a valid domain name"},
+		{in: "http://[::ffff:127.0.0.1]:8080", want: "http://[::ffff:7f00:1]:8080"},
+		{in: "http://[1:0:0:2:0:0:0:3]", want: "http://[1:0:0:2::3]"},
+		{in: "http://[1:0:1:0:1:0:1:0]", want: "http://[1:0:1:0:1:0:1:0]"},
+		{in: "http://[::]", want: "http://[::]"},
+		{in: "http://[1::]", want: "http://[1::]"},
 		{in: "null", want: "null"},
 		{in: "file:///home/me/index.html", errMsg: "opaque origin", errHint: "type null"},
 		{in: "ftp://files.example", errMsg: "not a web origin", errHint: "http:// or https://"},

@@ -35,6 +35,20 @@ func checkInputError(t *testing.T, what string, err error, fields []string) {
 	}
 }
 
+// checkSent fails unless the request handed to the prober passes Prepare
+// and the headers Prepare leaves, which are what the prober writes, could
+// not split the request. The handlers pass the user's values as typed, so
+// that the report can show what fetch() would strip or drop; leading and
+// trailing CR or LF (as in a pasted "X-A: 1\r") are stripped there.
+func checkSent(t *testing.T, what string, r diagnose.Request) {
+	t.Helper()
+	sent, err := diagnose.Prepare(r)
+	if err != nil {
+		t.Fatalf("%s: the prober was given a request Prepare refuses: %v", what, err)
+	}
+	checkHeaders(t, what, sent.Headers)
+}
+
 // checkHeaders fails if a header could split the request it is sent in.
 func checkHeaders(t *testing.T, what string, hs []diagnose.Header) {
 	t.Helper()
@@ -59,8 +73,8 @@ func probeRecorder(rep *diagnose.Report) (*fakeProber, *fakeStore) {
 // above all) through the form parser, the engine's validation and the
 // whole POST /diagnose handler. Nothing may panic; every refusal is an
 // *InputError on a field the form has, shown on the form with status 400;
-// parsed header lines never hold CR or LF, and what reaches the prober
-// holds no CR, LF or NUL.
+// parsed header lines never hold CR or LF, and what the prober sends holds
+// no CR, LF or NUL.
 func FuzzParseForm(f *testing.F) {
 	seeds := []struct {
 		url, origin, method, headers, secret, body, creds, mode string
@@ -117,7 +131,7 @@ func FuzzParseForm(f *testing.F) {
 			t.Fatalf("400 without the form's error summary: %s", rec.Body)
 		}
 		for _, c := range p.calls {
-			checkHeaders(t, "probed", c.Headers)
+			checkSent(t, "probed", c)
 		}
 		if len(p.calls) != map[bool]int{true: 1, false: 0}[valid] {
 			t.Fatalf("valid = %v, but %d probes", valid, len(p.calls))
@@ -128,7 +142,7 @@ func FuzzParseForm(f *testing.F) {
 // FuzzDecodeAPIRequest posts arbitrary bodies to POST /api/v1/diagnoses.
 // Nothing may panic; the answer is 201, or 400 with a JSON error whose
 // code is invalid_json or invalid_input (naming a field of the API), and
-// what reaches the prober holds no CR, LF or NUL in its headers.
+// what the prober sends holds no CR, LF or NUL in its headers.
 func FuzzDecodeAPIRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"url":"http://api.test/items","origin":"https://app.test"}`,
@@ -156,7 +170,7 @@ func FuzzDecodeAPIRequest(f *testing.F) {
 			if len(p.calls) != 1 {
 				t.Fatalf("201 after %d probes", len(p.calls))
 			}
-			checkHeaders(t, "probed", p.calls[0].Headers)
+			checkSent(t, "probed", p.calls[0])
 		case http.StatusBadRequest:
 			if len(p.calls) != 0 {
 				t.Fatal("probed bad input")

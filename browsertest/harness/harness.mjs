@@ -11,6 +11,10 @@
 //     "fetch": {"url": "http://127.0.0.1:8002/x", "method": "PUT",
 //               "headers": [["X-A", "1"]], "body": null,
 //               "credentials": "include", "mode": "cors"}}]
+// A job may carry "parseURLs" instead of "fetch": the page then runs
+// new URL(s) on each and the result's "parsed" lists what each gave,
+// so URL parsing can be compared with the browser's without any traffic.
+// Each entry of "parsed" is {origin, href, error}.
 // The result is one JSON object on stdout:
 //   {"browser": "...", "version": "...", "consoleCapture": "...",
 //    "launchMs": N, "totalMs": N, "results": [...]}
@@ -499,7 +503,21 @@ function emptyResult(id) {
     timedOut: false,
     console: [],
     harnessError: '',
+    parsed: [],
   };
+}
+
+// pageParseURLs runs in the page: the origin and href each URL parses to,
+// or the TypeError the URL constructor throws.
+function pageParseURLs(urls) {
+  return urls.map(s => {
+    try {
+      const u = new URL(s);
+      return { origin: u.origin, href: u.href, error: '' };
+    } catch (err) {
+      return { origin: '', href: '', error: String(err) };
+    }
+  });
 }
 
 // finishConsole orders lines by the browser's timestamps. Chromium issues are
@@ -571,6 +589,10 @@ async function runJob(driver, spec, opts, previous, opening, openNext) {
       // Still a page with an origin, so the fetch is still meaningful.
       log(`job ${spec.id}: page ${spec.pageURL} answered ${resp.status()}`);
     }
+    if (spec.parseURLs) {
+      result.parsed = await withTimeout(job.page.evaluate(pageParseURLs, spec.parseURLs), opts.timeoutMs, 'page.evaluate');
+      return { result, next: openNext() };
+    }
     const out = await withTimeout(
       job.page.evaluate(pageFetch, {
         url: spec.fetch.url,
@@ -617,8 +639,10 @@ function readJobs(file) {
     throw new UsageError('jobs: want a JSON array');
   }
   for (const [i, j] of jobs.entries()) {
-    if (!j || typeof j.id !== 'string' || typeof j.pageURL !== 'string' || !j.fetch || typeof j.fetch.url !== 'string') {
-      throw new UsageError(`jobs[${i}]: want {id, pageURL, fetch: {url, ...}}`);
+    const fetchOK = j?.fetch && typeof j.fetch.url === 'string';
+    const parseOK = Array.isArray(j?.parseURLs) && j.parseURLs.every(u => typeof u === 'string');
+    if (!j || typeof j.id !== 'string' || typeof j.pageURL !== 'string' || fetchOK === parseOK) {
+      throw new UsageError(`jobs[${i}]: want {id, pageURL, fetch: {url, ...}} or {id, pageURL, parseURLs: [...]}`);
     }
   }
   return jobs;
