@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -99,6 +100,7 @@ type serveConfig struct {
 	probeTimeout  time.Duration
 	allowPrivate  *bool // nil: decide from the listen address
 	allow, deny   []string
+	proxies       []netip.Prefix
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -147,6 +149,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	_ = allow.Set(getenv("CORSDOCTOR_ALLOW_TARGETS"))
 	_ = deny.Set(getenv("CORSDOCTOR_DENY_TARGETS"))
 	fs.Var(&allow, "allow-target", "CIDR, IP or host (*.x for subdomains) the prober may reach even when private (repeatable; env CORSDOCTOR_ALLOW_TARGETS, comma-separated)")
+	proxies := listFlag{}
+	_ = proxies.Set(getenv("CORSDOCTOR_TRUSTED_PROXIES"))
+	fs.Var(&proxies, "trusted-proxy", "CIDR or IP of a reverse proxy whose X-Forwarded-For names the client, for the per-client limits and logs (repeatable; env CORSDOCTOR_TRUSTED_PROXIES, comma-separated)")
 	fs.Var(&deny, "deny-target", "CIDR, IP or host the prober must never reach (repeatable; env CORSDOCTOR_DENY_TARGETS)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, serveUsage)
@@ -176,6 +181,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		}
 	}
 	cfg.allow, cfg.deny = allow, deny
+	if cfg.proxies, err = web.ParseTrustedProxies(proxies); err != nil {
+		return nil, UsageErrorf("--trusted-proxy: %v", err)
+	}
 	switch cfg.logFormat {
 	case "text", "json":
 	default:
@@ -278,7 +286,7 @@ func Serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Retention:       cfg.retention,
 		BaseURL:         strings.TrimSuffix(cfg.baseURL, "/"),
 	}
-	handler := web.NewServer(logger, web.Config{Settings: settings, RatePerMinute: cfg.ratePerMinute, MaxProbes: cfg.maxProbes, MaxProbesPerClient: cfg.perClient}, prober, st)
+	handler := web.NewServer(logger, web.Config{Settings: settings, RatePerMinute: cfg.ratePerMinute, MaxProbes: cfg.maxProbes, MaxProbesPerClient: cfg.perClient, TrustedProxies: cfg.proxies}, prober, st)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -310,7 +318,7 @@ func Serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	url := "http://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "corsdoctor listening on %s\n", url)
-	logger.Info("listening", "url", url, "db", cfg.db, "retention", cfg.retention.String(), "targets", policy.String(), "rate_limit_per_minute", cfg.ratePerMinute, "max_probes", cfg.maxProbes, "max_probes_per_client", cfg.perClient)
+	logger.Info("listening", "url", url, "db", cfg.db, "retention", cfg.retention.String(), "targets", policy.String(), "rate_limit_per_minute", cfg.ratePerMinute, "max_probes", cfg.maxProbes, "max_probes_per_client", cfg.perClient, "trusted_proxies", fmt.Sprint(cfg.proxies))
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(web.CoalescingListener(ln)) }()

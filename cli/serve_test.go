@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -26,11 +28,13 @@ func TestParseServeFlags(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", want: serveConfig{addr: "127.0.0.1:8080", db: "corsdoctor.db", retention: 30 * 24 * time.Hour, logFormat: "text", logLevel: "info", ratePerMinute: 30, maxProbes: 16, probeTimeout: time.Minute}},
-		{name: "flags", args: []string{"--addr", ":9000", "--db", "x.db", "--retention", "7d", "--log-format", "json", "--rate-limit", "0", "--max-probes", "4", "--allow-private-targets=false", "--allow-target", "10.0.0.0/8", "--allow-target", "staging.internal", "--deny-target", "10.9.0.0/16", "--base-url", "https://cors.example.com"},
+		{name: "flags", args: []string{"--addr", ":9000", "--db", "x.db", "--retention", "7d", "--log-format", "json", "--rate-limit", "0", "--max-probes", "4", "--allow-private-targets=false", "--allow-target", "10.0.0.0/8", "--allow-target", "staging.internal", "--deny-target", "10.9.0.0/16", "--base-url", "https://cors.example.com", "--trusted-proxy", "10.1.0.0/16", "--trusted-proxy", "192.0.2.1"},
 			want: serveConfig{addr: ":9000", db: "x.db", retention: 7 * 24 * time.Hour, logFormat: "json", logLevel: "info", ratePerMinute: 0, maxProbes: 4, probeTimeout: time.Minute, allowPrivate: &no,
-				allow: []string{"10.0.0.0/8", "staging.internal"}, deny: []string{"10.9.0.0/16"}, baseURL: "https://cors.example.com"}},
-		{name: "environment", env: map[string]string{"CORSDOCTOR_ADDR": "0.0.0.0:80", "CORSDOCTOR_DB": "/data/c.db", "CORSDOCTOR_RETENTION": "48h", "CORSDOCTOR_LOG_FORMAT": "json", "CORSDOCTOR_ALLOW_PRIVATE_TARGETS": "true", "CORSDOCTOR_ALLOW_TARGETS": "a.internal,b.internal", "CORSDOCTOR_MAX_PROBES": "64"},
-			want: serveConfig{addr: "0.0.0.0:80", db: "/data/c.db", retention: 48 * time.Hour, logFormat: "json", logLevel: "info", ratePerMinute: 30, maxProbes: 64, probeTimeout: time.Minute, allowPrivate: &yes, allow: []string{"a.internal", "b.internal"}}},
+				allow: []string{"10.0.0.0/8", "staging.internal"}, deny: []string{"10.9.0.0/16"}, baseURL: "https://cors.example.com",
+				proxies: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("192.0.2.1/32")}}},
+		{name: "environment", env: map[string]string{"CORSDOCTOR_ADDR": "0.0.0.0:80", "CORSDOCTOR_DB": "/data/c.db", "CORSDOCTOR_RETENTION": "48h", "CORSDOCTOR_LOG_FORMAT": "json", "CORSDOCTOR_ALLOW_PRIVATE_TARGETS": "true", "CORSDOCTOR_ALLOW_TARGETS": "a.internal,b.internal", "CORSDOCTOR_MAX_PROBES": "64", "CORSDOCTOR_TRUSTED_PROXIES": "::1, 172.16.0.0/12"},
+			want: serveConfig{addr: "0.0.0.0:80", db: "/data/c.db", retention: 48 * time.Hour, logFormat: "json", logLevel: "info", ratePerMinute: 30, maxProbes: 64, probeTimeout: time.Minute, allowPrivate: &yes, allow: []string{"a.internal", "b.internal"},
+				proxies: []netip.Prefix{netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("172.16.0.0/12")}}},
 		{name: "flag beats environment", args: []string{"--addr", "127.0.0.1:1"}, env: map[string]string{"CORSDOCTOR_ADDR": "0.0.0.0:80"},
 			want: serveConfig{addr: "127.0.0.1:1", db: "corsdoctor.db", retention: 30 * 24 * time.Hour, logFormat: "text", logLevel: "info", ratePerMinute: 30, maxProbes: 16, probeTimeout: time.Minute}},
 		{name: "bad retention", args: []string{"--retention", "soon"}, wantErr: "exit"},
@@ -38,6 +42,7 @@ func TestParseServeFlags(t *testing.T) {
 		{name: "stray argument", args: []string{"extra"}, wantErr: `serve takes no arguments`},
 		{name: "no probe slots", args: []string{"--max-probes", "0"}, wantErr: "--max-probes must be at least 1"},
 		{name: "bad max probes in environment", env: map[string]string{"CORSDOCTOR_MAX_PROBES": "many"}, wantErr: "CORSDOCTOR_MAX_PROBES must be a whole number"},
+		{name: "bad trusted proxy", args: []string{"--trusted-proxy", "proxy.internal"}, wantErr: `--trusted-proxy: invalid IP address or CIDR: proxy.internal`},
 		{name: "bad base URL", args: []string{"--base-url", "cors.example.com"}, wantErr: "--base-url must start with"},
 	}
 	for _, tc := range tests {
@@ -62,7 +67,7 @@ func TestParseServeFlags(t *testing.T) {
 			w := tc.want
 			if got.addr != w.addr || got.db != w.db || got.retention != w.retention || got.logFormat != w.logFormat || got.logLevel != w.logLevel ||
 				got.ratePerMinute != w.ratePerMinute || got.maxProbes != w.maxProbes || got.probeTimeout != w.probeTimeout || got.baseURL != w.baseURL ||
-				strings.Join(got.allow, ",") != strings.Join(w.allow, ",") || strings.Join(got.deny, ",") != strings.Join(w.deny, ",") ||
+				strings.Join(got.allow, ",") != strings.Join(w.allow, ",") || strings.Join(got.deny, ",") != strings.Join(w.deny, ",") || fmt.Sprint(got.proxies) != fmt.Sprint(w.proxies) ||
 				(got.allowPrivate == nil) != (w.allowPrivate == nil) || (got.allowPrivate != nil && *got.allowPrivate != *w.allowPrivate) {
 				t.Errorf("got %+v\nwant %+v", *got, w)
 			}

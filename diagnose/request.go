@@ -429,11 +429,17 @@ var urlDomainToASCII = idna.New(
 )
 
 // isForbiddenDomainRune reports the URL standard's forbidden domain code
-// points, plus '*' and '"', on which browsers disagree (Chromium escapes
-// '*' and accepts '"'; Firefox refuses both), so no origin holding them
-// can be predicted for both.
+// points, and four more:
+//   - '*' and '"', on which browsers disagree (Chromium escapes '*' and
+//     accepts '"'; Firefox refuses both), so no origin holding them can be
+//     predicted for both;
+//   - '{', '}' and '`', which browsers accept but Go's URL parser refuses
+//     in a host, so the origin could not be parsed again (mapping makes
+//     them from U+FE37, U+FE38 and others).
+//
+// No DNS name holds any of them.
 func isForbiddenDomainRune(r rune) bool {
-	return r <= 0x20 || r == 0x7f || strings.ContainsRune("#%/:<>?@[\\]^|*\"", r)
+	return r <= 0x20 || r == 0x7f || strings.ContainsRune("#%/:<>?@[\\]^|*\"{}`", r)
 }
 
 // endsInNumber is the URL standard's "ends in a number checker": the last

@@ -59,8 +59,9 @@ func (l *runningLimiter) middleware(next http.Handler) http.Handler {
 // clientKey names the client behind a connection for the per-client
 // limits: its IPv4 address, or the /64 of its IPv6 address, since one
 // IPv6 host usually has a whole /64 to pick source addresses from.
-// Only RemoteAddr counts: behind a proxy every client shares the proxy's
-// key, which errs on the safe side (X-Forwarded-For is not trusted).
+// Only RemoteAddr counts, which forwardedClient rewrites for requests
+// from --trusted-proxies; behind an untrusted proxy every client shares
+// the proxy's key, which errs on the safe side.
 func clientKey(remoteAddr string) string {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {

@@ -7,6 +7,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"corsdoctor/handlers"
@@ -30,6 +31,10 @@ type Config struct {
 	// MaxProbesPerClient bounds how many diagnoses one client (see
 	// clientKey) may have running or queued at once; 0 disables the bound.
 	MaxProbesPerClient int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (see forwardedClient); empty means the connection's peer
+	// is the client.
+	TrustedProxies []netip.Prefix
 	// MaxProbes bounds how many diagnoses probe at once, from all clients
 	// together; 0 means DefaultMaxProbes.
 	MaxProbes int
@@ -74,14 +79,16 @@ func NewServer(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) htt
 	}
 	mux := newRouter(logger, cfg, p, st)
 
-	// Outermost first: log everything (refusals included), survive panics,
-	// mark every response with the security headers, then refuse
-	// cross-site POSTs and oversized bodies before any handler runs.
+	// Outermost first: find the client behind a trusted proxy, log
+	// everything (refusals included), survive panics, mark every response
+	// with the security headers, then refuse cross-site POSTs and
+	// oversized bodies before any handler runs.
 	var h http.Handler = mux
 	h = limitBody(logger, cfg.MaxBodyBytes, h)
 	h = sameOrigin(logger, h)
 	h = securityHeaders(h)
 	h = recoverPanics(logger, h)
 	h = logRequests(logger, h)
+	h = forwardedClient(cfg.TrustedProxies, h)
 	return h
 }
