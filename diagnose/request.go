@@ -358,6 +358,12 @@ func canonicalHost(h string) (string, error) {
 		return "", fmt.Errorf("host %q is not a valid domain name", h)
 	}
 	ascii = strings.ToLower(ascii)
+	// Browsers skip UTS #46's length checks, but no longer name can be
+	// resolved or serve a page, and x/net/idna cannot read back the
+	// Punycode of some labels past about a thousand bytes.
+	if n := len(strings.TrimSuffix(ascii, ".")); n > maxDNSName {
+		return "", fmt.Errorf("host %q is %d characters in ASCII; a DNS name has at most %d", h, n, maxDNSName)
+	}
 	if i := strings.IndexFunc(ascii, isForbiddenDomainRune); i >= 0 {
 		return "", fmt.Errorf("host %q contains %q, which a host name cannot", h, ascii[i:i+1])
 	}
@@ -413,6 +419,10 @@ func serializeIPv6(ip netip.Addr) string {
 	}
 	return sb.String()
 }
+
+// maxDNSName is RFC 1035's limit on a name in text form, without the
+// root's trailing dot.
+const maxDNSName = 253
 
 // urlDomainToASCII is UTS #46 ToASCII as the URL standard calls it:
 // CheckHyphens, UseSTD3ASCIIRules and VerifyDnsLength off, CheckBidi and

@@ -71,6 +71,8 @@ func TestParseOrigin(t *testing.T) {
 		{in: "http://foo.0x", errMsg: "not a valid one"},
 		{in: "http://a*b", errMsg: "contains \"*\""},
 		{in: "http://\ufe38", errMsg: "contains \"}\""},
+		{in: "http://" + strings.Repeat("a", 250) + ".example", errMsg: "a DNS name has at most 253"},
+		{in: "http://" + strings.Repeat("a", 245) + ".example.", want: "http://" + strings.Repeat("a", 245) + ".example."},
 		{in: "http://xn--a", errMsg: "not a valid domain name"},
 		{in: "http://[::ffff:127.0.0.1]:8080", want: "http://[::ffff:7f00:1]:8080"},
 		{in: "http://[1:0:0:2:0:0:0:3]", want: "http://[1:0:0:2::3]"},
