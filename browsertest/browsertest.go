@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strconv"
 	"syscall"
@@ -170,8 +171,8 @@ func (r Runner) Run(ctx context.Context, browser string, jobs []Job) (Report, er
 			return Report{}, fmt.Errorf("job %d: ID %q is empty or repeated", i, j.ID)
 		}
 		seen[j.ID] = true
-		if (j.Fetch.URL == "") == (len(j.ParseURLs) == 0) {
-			return Report{}, fmt.Errorf("job %q: set either Fetch.URL or ParseURLs", j.ID)
+		if (j.Fetch.URL == "") == (len(j.ParseURLs) == 0) || len(j.ParseURLs) > 0 && !reflect.ValueOf(j.Fetch).IsZero() {
+			return Report{}, fmt.Errorf("job %q: set either Fetch or ParseURLs", j.ID)
 		}
 	}
 	if len(jobs) == 0 {

@@ -274,6 +274,7 @@ func TestRunRejectsBadInput(t *testing.T) {
 		{"repeated ID", Firefox, []Job{{ID: "a", Fetch: Fetch{URL: "http://127.0.0.1/"}}, {ID: "a", Fetch: Fetch{URL: "http://127.0.0.1/"}}}, `job 1: ID "a"`},
 		{"neither fetch nor parse", Chromium, []Job{{ID: "a", PageURL: "http://127.0.0.1/"}}, `job "a": set either`},
 		{"both fetch and parse", Firefox, []Job{{ID: "a", PageURL: "http://127.0.0.1/", Fetch: Fetch{URL: "http://127.0.0.1/"}, ParseURLs: []string{"http://a/"}}}, `job "a": set either`},
+		{"parse with fetch options", Chromium, []Job{{ID: "a", PageURL: "http://127.0.0.1/", Fetch: Fetch{Method: "PUT"}, ParseURLs: []string{"http://a/"}}}, `job "a": set either`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

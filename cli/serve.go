@@ -182,7 +182,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	cfg.allow, cfg.deny = allow, deny
 	if cfg.proxies, err = web.ParseTrustedProxies(proxies); err != nil {
-		return nil, UsageErrorf("--trusted-proxy: %v", err)
+		return nil, UsageErrorf("--trusted-proxy or CORSDOCTOR_TRUSTED_PROXIES: %v", err)
 	}
 	switch cfg.logFormat {
 	case "text", "json":
@@ -257,6 +257,11 @@ func Serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	policy, err := targetpolicy.New(targetpolicy.Config{AllowPrivate: allowPrivate, Allow: cfg.allow, Deny: cfg.deny})
 	if err != nil {
 		return UsageErrorf("%v", err)
+	}
+	if allowPrivate && cfg.allowPrivate == nil && len(cfg.proxies) > 0 {
+		// A loopback listen address usually means "only me", but behind a
+		// proxy on this host it serves everyone the proxy lets in.
+		logger.Warn("private targets are allowed because --addr is loopback, but --trusted-proxy says a proxy forwards other clients; pass --allow-private-targets=false if they must not reach this network")
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -42,7 +42,7 @@ func TestParseServeFlags(t *testing.T) {
 		{name: "stray argument", args: []string{"extra"}, wantErr: `serve takes no arguments`},
 		{name: "no probe slots", args: []string{"--max-probes", "0"}, wantErr: "--max-probes must be at least 1"},
 		{name: "bad max probes in environment", env: map[string]string{"CORSDOCTOR_MAX_PROBES": "many"}, wantErr: "CORSDOCTOR_MAX_PROBES must be a whole number"},
-		{name: "bad trusted proxy", args: []string{"--trusted-proxy", "proxy.internal"}, wantErr: `--trusted-proxy: invalid IP address or CIDR: proxy.internal`},
+		{name: "bad trusted proxy", args: []string{"--trusted-proxy", "proxy.internal"}, wantErr: `--trusted-proxy or CORSDOCTOR_TRUSTED_PROXIES: invalid IP address or CIDR: proxy.internal`},
 		{name: "bad base URL", args: []string{"--base-url", "cors.example.com"}, wantErr: "--base-url must start with"},
 	}
 	for _, tc := range tests {

@@ -329,11 +329,18 @@ func ParseOrigin(s string) (string, error) {
 // URL parser has already percent-decoded: IPv6 literals and the legacy IPv4
 // spellings become addresses, names go through UTS #46 "domain to ASCII"
 // with the URL standard's settings, and a name whose last label is a number
-// must then be an IPv4 address. Chromium 156 and Firefox 153 agree with it
-// on every input in TestCanonicalHostMatchesBrowsers.
+// must then be an IPv4 address. differential's TestOriginParsingAgrees
+// holds it to Chromium and Firefox, with the few spellings it refuses
+// although browsers accept them listed there.
 func canonicalHost(h string) (string, error) {
 	if h == "" {
 		return "", errors.New("the host is empty")
+	}
+	// Go's URL parser has percent-decoded the host once already; a "%"
+	// left over is a forbidden code point, not something to decode again
+	// (an IPv6 zone aside, refused below with its own message).
+	if strings.Contains(h, "%") && !strings.Contains(h, ":") {
+		return "", fmt.Errorf("host %q contains %q, which a host name cannot", h, "%")
 	}
 	if ip, ok := targetpolicy.ParseHostIP(h); ok {
 		if ip.Zone() != "" {
@@ -380,9 +387,9 @@ func canonicalHost(h string) (string, error) {
 }
 
 // serializeIPv6 is the URL standard's IPv6 serializer. It differs from
-// netip's String in one way that shows in origins: an IPv4-mapped or other
-// embedded IPv4 address stays in hex ("::ffff:7f00:1", not
-// "::ffff:127.0.0.1"), as browsers print it.
+// netip's String in one way that shows in origins: an IPv4-mapped address
+// stays in hex ("::ffff:7f00:1", not "::ffff:127.0.0.1"), as browsers
+// print it.
 func serializeIPv6(ip netip.Addr) string {
 	b := ip.As16()
 	var pieces [8]uint16
@@ -439,7 +446,7 @@ var urlDomainToASCII = idna.New(
 )
 
 // isForbiddenDomainRune reports the URL standard's forbidden domain code
-// points, and four more:
+// points, and five more:
 //   - '*' and '"', on which browsers disagree (Chromium escapes '*' and
 //     accepts '"'; Firefox refuses both), so no origin holding them can be
 //     predicted for both;
@@ -486,6 +493,10 @@ func parseTarget(s string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, &InputError{Field: "url", Message: fmt.Sprintf("%q is not a valid URL: %s", raw, urlErrorText(err))}
+	}
+	if u.Scheme == "" {
+		// "://" appeared only after a "#", "?" or "/".
+		return nil, &InputError{Field: "url", Message: fmt.Sprintf("%q has no scheme", raw), Hint: "type the full URL, e.g. https://api.example.com/items"}
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	if u.Scheme == "http" || u.Scheme == "https" {

@@ -54,9 +54,10 @@ func TestParseOrigin(t *testing.T) {
 		{in: "https://BÜCHER.example", want: "https://xn--bcher-kva.example"},
 		{in: "https://xn--bcher-kva.example", want: "https://xn--bcher-kva.example"},
 		{in: "https://example.com.", want: "https://example.com."},
-		// Hosts browsers accept although DNS rules would not; each row was
-		// checked with new URL() in Chromium 156 and Firefox 153, and
-		// differential's TestOriginParsingAgrees re-checks them.
+		// Hosts browsers accept although DNS rules would not, and more;
+		// the rows were checked with new URL() in Chromium 156 and Firefox
+		// 153 (the 253-character cap aside, which browsers do not apply),
+		// and differential's TestOriginParsingAgrees re-checks them.
 		{in: "http://my_api:8080", want: "http://my_api:8080"},
 		{in: "http://-a.example", want: "http://-a.example"},
 		{in: "http://ab--c.example", want: "http://ab--c.example"},
@@ -487,5 +488,31 @@ func TestRedact(t *testing.T) {
 	// Redacting again finds nothing new.
 	if again := Redact(rep, []string{"x-api-key"}); len(again) != 0 {
 		t.Errorf("second Redact = %q, want none", again)
+	}
+}
+
+// TestParseTargetHosts: the endpoint URL's host goes through the same host
+// parser as the origin, and comes out as browsers would request it.
+func TestParseTargetHosts(t *testing.T) {
+	for _, tc := range []struct{ in, want, errMsg string }{
+		{in: "http://my_api:8080/x", want: "http://my_api:8080/x"},
+		{in: "http://[::ffff:127.0.0.1]/", want: "http://[::ffff:7f00:1]/"},
+		{in: "http://8\ufe08/x", want: "http://0.0.0.8/x"},
+		{in: "http://0x7f.1:8080", want: "http://127.0.0.1:8080/"},
+		// Browsers accept "." as a host and then fail to resolve it; the
+		// target policy's dialer answers "no such host" the same way.
+		{in: "http://./", want: "http://./"},
+		{in: "http://a.1/", errMsg: "not a valid one"},
+		{in: "http://%2531.2.3.4/", errMsg: `contains "%"`},
+		{in: "a#://0000", errMsg: "has no scheme"},
+		{in: "/x?u=http://a", errMsg: "has no scheme"},
+	} {
+		u, err := parseTarget(tc.in)
+		switch {
+		case tc.errMsg != "" && (err == nil || !strings.Contains(err.Error(), tc.errMsg)):
+			t.Errorf("parseTarget(%q) = %v, %v; want an error containing %q", tc.in, u, err, tc.errMsg)
+		case tc.errMsg == "" && (err != nil || u.String() != tc.want):
+			t.Errorf("parseTarget(%q) = %v, %v; want %s", tc.in, u, err, tc.want)
+		}
 	}
 }

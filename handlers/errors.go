@@ -222,8 +222,9 @@ func logTargetRefused(r *http.Request, logger *slog.Logger, target string, err e
 	logger.WarnContext(r.Context(), "target refused", "client", clientIP(r), "url", loggableURL(target), "error", err)
 }
 
-// clientIP is the address the request came from (RemoteAddr, as the rate
-// limiter uses: no trusting X-Forwarded-For).
+// clientIP is the address the request came from: RemoteAddr, which the
+// server's middleware has already rewritten for requests from a trusted
+// proxy, as the rate limiter sees it.
 func clientIP(r *http.Request) string {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host

@@ -111,6 +111,11 @@ func (p *Policy) resolve(ctx context.Context, r Resolver, network, host string) 
 		return []netip.Addr{ip}, nil
 	}
 	name := normalizeHost(host)
+	if name == "" && host != "" {
+		// "." or ".." is a name to a browser, which no resolver finds;
+		// trimmed, it would dial the local machine.
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
 	if name == "" {
 		// An empty host dials the local machine.
 		if network == "ip6" {

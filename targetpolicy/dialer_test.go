@@ -500,3 +500,21 @@ func TestDialerWithHTTPTransport(t *testing.T) {
 		})
 	}
 }
+
+// TestDialerDotsAreNoSuchHost: "." and ".." are names to a browser, which
+// no resolver finds; trimmed of dots they must not become the empty host,
+// which dials the local machine.
+func TestDialerDotsAreNoSuchHost(t *testing.T) {
+	for _, host := range []string{".", "..", "\uff0e"} {
+		res := resolverOf("127.0.0.1")
+		rec := &recorder{t: t}
+		_, err := mustNew(t, Config{AllowPrivate: true}).dialer(nil, res, rec.dial)(context.Background(), "tcp", host+":80")
+		var dnsErr *net.DNSError
+		if !errors.As(err, &dnsErr) || !dnsErr.IsNotFound {
+			t.Errorf("dial %q: err = %v, want no such host", host, err)
+		}
+		if len(rec.dialed()) != 0 || len(res.calls) != 0 {
+			t.Errorf("dial %q: dialled %v and resolved %v, want neither", host, rec.dialed(), res.calls)
+		}
+	}
+}

@@ -60,7 +60,7 @@ func (l *runningLimiter) middleware(next http.Handler) http.Handler {
 // limits: its IPv4 address, or the /64 of its IPv6 address, since one
 // IPv6 host usually has a whole /64 to pick source addresses from.
 // Only RemoteAddr counts, which forwardedClient rewrites for requests
-// from --trusted-proxies; behind an untrusted proxy every client shares
+// from --trusted-proxy; behind an untrusted proxy every client shares
 // the proxy's key, which errs on the safe side.
 func clientKey(remoteAddr string) string {
 	host, _, err := net.SplitHostPort(remoteAddr)

@@ -94,6 +94,11 @@ func ParseTrustedProxies(entries []string) ([]netip.Prefix, error) {
 			continue
 		}
 		if p, err := netip.ParsePrefix(e); err == nil {
+			// Peers are unmapped before matching, so a prefix written
+			// in IPv4-mapped form must be too.
+			if p.Addr().Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
 			out = append(out, p.Masked())
 			continue
 		}

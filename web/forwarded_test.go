@@ -55,11 +55,11 @@ func TestForwardedClient(t *testing.T) {
 }
 
 func TestParseTrustedProxies(t *testing.T) {
-	got, err := ParseTrustedProxies([]string{" 10.1.2.3/8 ", "2001:db8::1", "", "::ffff:192.0.2.1"})
+	got, err := ParseTrustedProxies([]string{" 10.1.2.3/8 ", "2001:db8::1", "", "::ffff:192.0.2.1", "::ffff:172.16.0.0/108"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "[10.0.0.0/8 2001:db8::1/128 192.0.2.1/32]"
+	want := "[10.0.0.0/8 2001:db8::1/128 192.0.2.1/32 172.16.0.0/12]"
 	if s := fmt.Sprint(got); s != want {
 		t.Errorf("got %s, want %s", s, want)
 	}

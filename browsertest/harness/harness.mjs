@@ -639,7 +639,7 @@ function readJobs(file) {
     throw new UsageError('jobs: want a JSON array');
   }
   for (const [i, j] of jobs.entries()) {
-    const fetchOK = j?.fetch && typeof j.fetch.url === 'string';
+    const fetchOK = Boolean(j?.fetch) && typeof j.fetch.url === 'string' && j.fetch.url !== '';
     const parseOK = Array.isArray(j?.parseURLs) && j.parseURLs.every(u => typeof u === 'string');
     if (!j || typeof j.id !== 'string' || typeof j.pageURL !== 'string' || fetchOK === parseOK) {
       throw new UsageError(`jobs[${i}]: want {id, pageURL, fetch: {url, ...}} or {id, pageURL, parseURLs: [...]}`);
