@@ -386,45 +386,17 @@ func canonicalHost(h string) (string, error) {
 	return ascii, nil
 }
 
-// serializeIPv6 is the URL standard's IPv6 serializer. It differs from
-// netip's String in one way that shows in origins: an IPv4-mapped address
-// stays in hex ("::ffff:7f00:1", not "::ffff:127.0.0.1"), as browsers
-// print it.
+// serializeIPv6 is the URL standard's IPv6 serializer. netip's String
+// already compresses as it does (RFC 5952: the first longest run of two or
+// more zero pieces); the one difference is that the URL standard never
+// writes a dotted quad, so an IPv4-mapped address stays in hex
+// ("::ffff:7f00:1", not "::ffff:127.0.0.1"), as browsers print it.
 func serializeIPv6(ip netip.Addr) string {
+	if !ip.Is4In6() {
+		return ip.String()
+	}
 	b := ip.As16()
-	var pieces [8]uint16
-	for i := range pieces {
-		pieces[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
-	}
-	// The first longest run of two or more zero pieces becomes "::".
-	compress, longest := -1, 1
-	for i := 0; i < 8; {
-		if pieces[i] != 0 {
-			i++
-			continue
-		}
-		j := i
-		for j < 8 && pieces[j] == 0 {
-			j++
-		}
-		if j-i > longest {
-			compress, longest = i, j-i
-		}
-		i = j
-	}
-	var sb strings.Builder
-	for i := 0; i < 8; i++ {
-		if i == compress {
-			sb.WriteString("::")
-			i += longest - 1
-			continue
-		}
-		if i > 0 && i != compress+longest {
-			sb.WriteByte(':')
-		}
-		sb.WriteString(strconv.FormatUint(uint64(pieces[i]), 16))
-	}
-	return sb.String()
+	return fmt.Sprintf("::ffff:%x:%x", uint16(b[12])<<8|uint16(b[13]), uint16(b[14])<<8|uint16(b[15]))
 }
 
 // maxDNSName is RFC 1035's limit on a name in text form, without the

@@ -32,7 +32,7 @@ func forwardedClient(trusted []netip.Prefix, next http.Handler) http.Handler {
 		return false
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		peer, ok := remoteIP(r.RemoteAddr)
+		peer, ok := hostIP(r.RemoteAddr)
 		if !ok || !isTrusted(peer) {
 			next.ServeHTTP(w, r)
 			return
@@ -43,7 +43,7 @@ func forwardedClient(trusted []netip.Prefix, next http.Handler) http.Handler {
 		for i := len(hops) - 1; i >= 0; i-- {
 			entries := strings.Split(hops[i], ",")
 			for j := len(entries) - 1; j >= 0; j-- {
-				a, ok := forwardedIP(strings.TrimSpace(entries[j]))
+				a, ok := hostIP(strings.TrimSpace(entries[j]))
 				if !ok {
 					break walk
 				}
@@ -62,17 +62,10 @@ func forwardedClient(trusted []netip.Prefix, next http.Handler) http.Handler {
 	})
 }
 
-func remoteIP(remoteAddr string) (netip.Addr, bool) {
-	if ap, err := netip.ParseAddrPort(remoteAddr); err == nil {
-		return ap.Addr(), true
-	}
-	a, err := netip.ParseAddr(remoteAddr)
-	return a, err == nil
-}
-
-// forwardedIP reads one X-Forwarded-For entry: an address, possibly with a
-// port ("203.0.113.7:41234", "[2001:db8::1]:41234"), as proxies write them.
-func forwardedIP(s string) (netip.Addr, bool) {
+// hostIP reads an address with or without a port: a RemoteAddr, or an
+// X-Forwarded-For entry as proxies write them ("203.0.113.7",
+// "203.0.113.7:41234", "[2001:db8::1]:41234").
+func hostIP(s string) (netip.Addr, bool) {
 	if a, err := netip.ParseAddr(s); err == nil {
 		return a, true
 	}
