@@ -127,6 +127,9 @@ type Report struct {
 	// Followups are extra preflights corsdoctor sent to find out which
 	// element a silent server refused; no browser sends them.
 	Followups []Exchange `json:"followups,omitempty"`
+	// RootCause is the root cause and the fix: always set when a browser
+	// blocks, and when an allowed request has a warning that will bite.
+	RootCause *RootCause `json:"root_cause,omitempty"`
 }
 
 // Blocked reports whether any browser blocks the request.
