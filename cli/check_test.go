@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,5 +201,44 @@ func TestTextReportGolden(t *testing.T) {
 		if !bytes.Equal(out.Bytes(), want) {
 			t.Errorf("%s differs; got:\n%s", name, out.String())
 		}
+	}
+}
+
+// TestTextGoesThroughPrinter keeps every write of the text report behind
+// printer.printf, which cleans target and user text for the terminal: a
+// new block that called fmt.Fprintf(w, …) directly would print a hostile
+// server's escape sequences raw.
+func TestTextGoesThroughPrinter(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "text.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok {
+			continue
+		}
+		if fn.Recv != nil && len(fn.Recv.List) == 1 {
+			if id, ok := fn.Recv.List[0].Type.(*ast.Ident); ok && (id.Name == "printer" || id.Name == "cleaned") {
+				continue
+			}
+		}
+		ast.Inspect(fn, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			pkg, _ := sel.X.(*ast.Ident)
+			direct := pkg != nil && (pkg.Name == "fmt" && strings.HasPrefix(sel.Sel.Name, "Fprint") || pkg.Name == "io" && sel.Sel.Name == "WriteString")
+			if direct || sel.Sel.Name == "Write" || sel.Sel.Name == "WriteString" {
+				t.Errorf("%s: %s writes around printer; use p.printf so target text is cleaned (termsafe)", fset.Position(call.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
 	}
 }

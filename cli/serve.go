@@ -21,6 +21,7 @@ import (
 	"corsdoctor/handlers"
 	"corsdoctor/store"
 	"corsdoctor/targetpolicy"
+	"corsdoctor/termsafe"
 	"corsdoctor/web"
 )
 
@@ -213,10 +214,12 @@ func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
 		return nil, UsageErrorf("--log-level must be debug, info, warn or error, not %q", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	// Log lines quote URLs, headers and errors from targets and clients;
+	// termsafe keeps their escape sequences off the operator's terminal.
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(termsafe.NewHandler(slog.NewJSONHandler(w, opts))), nil
 	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
+	return slog.New(termsafe.NewHandler(slog.NewTextHandler(w, opts))), nil
 }
 
 // loopbackOnly reports whether a listen address accepts connections only

@@ -6,10 +6,16 @@ import (
 	"strings"
 
 	"corsdoctor/diagnose"
+	"corsdoctor/termsafe"
 )
 
+// ansi is an escape sequence the report itself emits (a colour). It is the
+// only kind of argument printer writes raw, and it cannot be concatenated
+// with a plain string by accident: the compiler refuses ansi + string.
+type ansi string
+
 // palette holds ANSI codes, empty when colour is off.
-type palette struct{ red, green, yellow, dim, bold, reset string }
+type palette struct{ red, green, yellow, dim, bold, reset ansi }
 
 func newPalette(on bool) palette {
 	if !on {
@@ -18,12 +24,41 @@ func newPalette(on bool) palette {
 	return palette{red: "\x1b[31m", green: "\x1b[32m", yellow: "\x1b[33m", dim: "\x1b[2m", bold: "\x1b[1m", reset: "\x1b[0m"}
 }
 
+// printer writes the text report. Everything in it that is not a format
+// string or an ansi colour (URLs, status reasons, header values, console
+// lines quoting them, JS error texts) came from the target or the user, so
+// printf passes every other argument through termsafe.String: a hostile
+// server cannot clear the screen, retitle the terminal or reverse text.
+// Write the report only through printer; TestTextGoesThroughPrinter keeps
+// fmt.Fprint* and io.Writer out of the rest of this file.
+type printer struct{ w io.Writer }
+
+// printf formats like fmt.Fprintf, cleaning each argument's formatted text
+// (ansi arguments excepted).
+func (p printer) printf(format string, args ...any) {
+	for i, a := range args {
+		if _, ok := a.(ansi); !ok {
+			args[i] = cleaned{a}
+		}
+	}
+	fmt.Fprintf(p.w, format, args...)
+}
+
+// cleaned formats its value with the caller's verb, width and flags, then
+// makes the result safe for a terminal.
+type cleaned struct{ v any }
+
+func (c cleaned) Format(f fmt.State, verb rune) {
+	io.WriteString(f, termsafe.String(fmt.Sprintf(fmt.FormatString(f, verb), c.v)))
+}
+
 // WriteText prints a report for people: verdicts first, then the steps,
 // then each finding with both browsers' console lines and the fix.
 func WriteText(w io.Writer, r *diagnose.Report, color bool) {
 	c := newPalette(color)
+	p := printer{w: w}
 	req := r.Request
-	fmt.Fprintf(w, "%s%s %s%s from %s (credentials: %s, mode: %s)\n\n", c.bold, req.Method, req.URL, c.reset, req.Origin, req.Credentials, req.Mode)
+	p.printf("%s%s %s%s from %s (credentials: %s, mode: %s)\n\n", c.bold, req.Method, req.URL, c.reset, req.Origin, req.Credentials, req.Mode)
 
 	for _, b := range diagnose.Browsers {
 		v := r.Verdict.For(b)
@@ -36,28 +71,29 @@ func WriteText(w io.Writer, r *diagnose.Report, color bool) {
 		if b == diagnose.Chromium {
 			summary, name = r.Summary.Chromium, "Chromium"
 		}
-		fmt.Fprintf(w, "  %s %s%-7s%s %s\n", name, col, strings.ToUpper(string(v)), c.reset, summary)
+		p.printf("  %s %s%-7s%s %s\n", name, col, strings.ToUpper(string(v)), c.reset, summary)
 	}
 
-	fmt.Fprintf(w, "\n%sPreflight%s: ", c.bold, c.reset)
+	p.printf("\n%sPreflight%s: ", c.bold, c.reset)
 	switch {
 	case r.Preflight.Required:
-		fmt.Fprintln(w, "required")
+		p.printf("required\n")
 	default:
-		fmt.Fprintln(w, "not required")
+		p.printf("not required\n")
 	}
 	for _, pr := range r.Preflight.Reasons {
-		fmt.Fprintf(w, "  - %s\n", pr.Detail)
+		p.printf("  - %s\n", pr.Detail)
 	}
 
 	if len(r.Exchanges) > 0 {
-		fmt.Fprintf(w, "\n%sSteps%s\n", c.bold, c.reset)
+		p.printf("\n%sSteps%s\n", c.bold, c.reset)
 	}
 	for i, ex := range r.Exchanges {
 		result := ""
+		var resultCol, resultReset ansi
 		switch {
 		case ex.Error != nil:
-			result = c.red + "failed: " + ex.Error.Message + c.reset
+			resultCol, result, resultReset = c.red, "failed: "+ex.Error.Message, c.reset
 		case ex.Response != nil:
 			result = fmt.Sprintf("%d %s", ex.Response.Status, ex.Response.StatusText)
 		}
@@ -66,7 +102,7 @@ func WriteText(w io.Writer, r *diagnose.Report, color bool) {
 			// The browsers' paths parted: only one of them sends this.
 			step += " (" + joinBrowsers(ex.Browsers) + " only)"
 		}
-		fmt.Fprintf(w, "  %d. %-28s %s %s -> %s %s(%.0f ms)%s\n", i+1, step, ex.Request.Method, ex.Request.URL, result, c.dim, ex.DurationMS, c.reset)
+		p.printf("  %d. %-28s %s %s -> %s%s%s %s(%.0f ms)%s\n", i+1, step, ex.Request.Method, ex.Request.URL, resultCol, result, resultReset, c.dim, ex.DurationMS, c.reset)
 		for _, ch := range ex.Checks {
 			mark := c.green + "ok  " + c.reset
 			if !ch.Passed {
@@ -76,23 +112,23 @@ func WriteText(w io.Writer, r *diagnose.Report, color bool) {
 			if !ch.Passed && ch.Detail != "" {
 				line += ": " + ch.Detail
 			}
-			fmt.Fprintf(w, "       %s %s\n", mark, line)
+			p.printf("       %s %s\n", mark, line)
 		}
 	}
 	if len(r.Followups) > 0 {
-		fmt.Fprintf(w, "\n%sFollow-up preflights%s %s(sent by corsdoctor only, to see what the server refuses)%s\n", c.bold, c.reset, c.dim, c.reset)
+		p.printf("\n%sFollow-up preflights%s %s(sent by corsdoctor only, to see what the server refuses)%s\n", c.bold, c.reset, c.dim, c.reset)
 		for _, ex := range r.Followups {
 			res := "no response"
 			if ex.Response != nil {
 				_, ok := headerValue(ex.Response.Headers, "Access-Control-Allow-Origin")
 				res = fmt.Sprintf("%d, Access-Control-Allow-Origin %s", ex.Response.Status, map[bool]string{true: "present", false: "absent"}[ok])
 			}
-			fmt.Fprintf(w, "  - %s: %s\n", strings.TrimPrefix(string(ex.Step.Kind), "followup: "), res)
+			p.printf("  - %s: %s\n", strings.TrimPrefix(string(ex.Step.Kind), "followup: "), res)
 		}
 	}
 
 	if len(r.Findings) > 0 {
-		fmt.Fprintf(w, "\n%sFindings%s\n", c.bold, c.reset)
+		p.printf("\n%sFindings%s\n", c.bold, c.reset)
 	}
 	for _, f := range r.Findings {
 		col, label := c.dim, "info"
@@ -102,32 +138,32 @@ func WriteText(w io.Writer, r *diagnose.Report, color bool) {
 		case diagnose.SeverityWarning:
 			col, label = c.yellow, "warning"
 		}
-		fmt.Fprintf(w, "\n  %s%s%s %s %s[%s, %s]%s\n", col, label, c.reset, f.Title, c.dim, f.Reason, f.Step.String(), c.reset)
+		p.printf("\n  %s%s%s %s %s[%s, %s]%s\n", col, label, c.reset, f.Title, c.dim, f.Reason, f.Step.String(), c.reset)
 		if len(f.Browsers) > 0 && f.Severity == diagnose.SeverityError {
-			fmt.Fprintf(w, "    Fails in: %s", joinBrowsers(f.Browsers))
+			p.printf("    Fails in: %s", joinBrowsers(f.Browsers))
 			if len(f.ReportedBy) > 0 {
-				fmt.Fprintf(w, "; the first error %s reports", joinBrowsers(f.ReportedBy))
+				p.printf("; the first error %s reports", joinBrowsers(f.ReportedBy))
 			}
-			fmt.Fprintln(w)
+			p.printf("\n")
 		}
 		if f.Console.Firefox != "" {
-			fmt.Fprintf(w, "    Firefox:  %s\n", f.Console.Firefox)
+			p.printf("    Firefox:  %s\n", f.Console.Firefox)
 		}
 		if f.Console.Chromium != "" {
-			fmt.Fprintf(w, "    Chromium: %s\n", f.Console.Chromium)
+			p.printf("    Chromium: %s\n", f.Console.Chromium)
 		}
 		if f.Detail != "" {
-			fmt.Fprintf(w, "    Why: %s\n", f.Detail)
+			p.printf("    Why: %s\n", f.Detail)
 		}
 		if f.Fix != "" {
-			fmt.Fprintf(w, "    Fix: %s\n", f.Fix)
+			p.printf("    Fix: %s\n", f.Fix)
 		}
 		if f.Doc != "" {
-			fmt.Fprintf(w, "    %sMore: %s%s\n", c.dim, f.Doc, c.reset)
+			p.printf("    %sMore: %s%s\n", c.dim, f.Doc, c.reset)
 		}
 	}
 
-	fmt.Fprintf(w, "\n%sWhat JavaScript sees%s\n", c.bold, c.reset)
+	p.printf("\n%sWhat JavaScript sees%s\n", c.bold, c.reset)
 	for _, b := range diagnose.Browsers {
 		js := r.JS.Firefox
 		name := "Firefox "
@@ -135,21 +171,21 @@ func WriteText(w io.Writer, r *diagnose.Report, color bool) {
 			js, name = r.JS.Chromium, "Chromium"
 		}
 		if js.Outcome == "rejected" {
-			fmt.Fprintf(w, "  %s fetch() rejects: %s\n", name, js.Error)
+			p.printf("  %s fetch() rejects: %s\n", name, js.Error)
 			continue
 		}
-		fmt.Fprintf(w, "  %s response.status %d (type %s)", name, js.Status, js.Type)
+		p.printf("  %s response.status %d (type %s)", name, js.Status, js.Type)
 		if len(js.Readable) > 0 {
 			var names []string
 			for _, h := range js.Readable {
 				names = append(names, h.Name)
 			}
-			fmt.Fprintf(w, "; readable: %s", strings.Join(names, ", "))
+			p.printf("; readable: %s", strings.Join(names, ", "))
 		}
 		if len(js.Hidden) > 0 {
-			fmt.Fprintf(w, "; hidden: %s", strings.Join(js.Hidden, ", "))
+			p.printf("; hidden: %s", strings.Join(js.Hidden, ", "))
 		}
-		fmt.Fprintln(w)
+		p.printf("\n")
 	}
 }
 
