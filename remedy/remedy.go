@@ -50,8 +50,10 @@ type Stack struct {
 	ID   StackID `json:"id"`
 	Name string  `json:"name"`
 	// Language is the snippet's language, for highlighting and file names:
-	// nginx, apache, caddyfile, javascript, python, go, java, csharp, ruby,
-	// json, toml, http.
+	// nginx, apache, caddyfile, javascript, typescript, python, go, java,
+	// csharp, ruby, json, toml, http, text. A Snippet's Language may differ
+	// from its Stack's when the fix needs another file kind (Vercel with
+	// several origins needs middleware.ts, not vercel.json).
 	Language string `json:"language"`
 	// Verified is true when the real-server suite (realstack) applies this
 	// stack's snippets to a real server and re-checks them in real
