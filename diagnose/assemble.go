@@ -23,8 +23,31 @@ var checkNames = map[string]string{
 
 func checksFor(keys []string, results map[Browser][]failure) []Check {
 	var out []Check
+	// A browser that stopped at a redirect or a network failure performed
+	// none of the other checks: they are "not checked", never passed.
+	stopped := map[Browser]bool{}
+	for b, fs := range results {
+		for _, f := range fs {
+			if f.key == "preflight-redirect" || f.key == "network" {
+				stopped[b] = true
+			}
+		}
+	}
 	for _, k := range keys {
 		c := Check{Name: checkNames[k], Passed: true}
+		if k != "preflight-redirect" && k != "network" && len(stopped) > 0 && len(stopped) == len(results) {
+			failed := false
+			for _, b := range Browsers {
+				for _, f := range results[b] {
+					failed = failed || f.key == k
+				}
+			}
+			if !failed {
+				c.Passed, c.NotChecked = false, true
+				out = append(out, c)
+				continue
+			}
+		}
 		for _, b := range Browsers {
 			for _, f := range results[b] {
 				if f.key == k {
@@ -48,7 +71,7 @@ func mergeChecks(perBrowser map[Browser][]Check) []Check {
 	index := map[string]int{}
 	for _, b := range Browsers {
 		for _, c := range perBrowser[b] {
-			if !c.Passed && len(c.FailsIn) == 0 {
+			if !c.Passed && !c.NotChecked && len(c.FailsIn) == 0 {
 				c.FailsIn = []Browser{b}
 			}
 			i, ok := index[c.Name]
@@ -59,7 +82,11 @@ func mergeChecks(perBrowser map[Browser][]Check) []Check {
 				continue
 			}
 			m := &out[i]
-			m.Passed = m.Passed && c.Passed
+			if m.NotChecked && !c.NotChecked {
+				m.NotChecked, m.Passed = false, c.Passed
+			} else if !c.NotChecked {
+				m.Passed = m.Passed && c.Passed
+			}
 			for _, fb := range c.FailsIn {
 				if !slices.Contains(m.FailsIn, fb) {
 					m.FailsIn = append(m.FailsIn, fb)
@@ -75,7 +102,7 @@ func mergeChecks(perBrowser map[Browser][]Check) []Check {
 	}
 	for i := range out {
 		c := &out[i]
-		if c.Passed {
+		if c.Passed || c.NotChecked {
 			continue
 		}
 		var names []string
@@ -248,6 +275,10 @@ func (w *walker) findings() []Finding {
 			f.Console.Safari = safariLine(f.Reason, w.originSentAt(f.Step), w.headerAt(f.Step, f.Header), w.method, header, w.statusAt(f.Step))
 		}
 		w.explain(f)
+		f.Role = "fails-next"
+		if len(f.ReportedBy) > 0 {
+			f.Role = "printed"
+		}
 		out = append(out, *f)
 	}
 	// Errors in the order the fetch met them.

@@ -2,6 +2,8 @@ package diagnose
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -61,15 +63,109 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 	exchanges := rep.Exchanges
 
-	b.ReportAllocs()
-	for b.Loop() {
-		r, err := Evaluate(req, exchanges)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if r.Blocked() {
-			b.Fatal("Evaluate blocks what Probe allowed")
-		}
+	// The same request against a server whose CORS middleware refuses PUT
+	// silently (rs/cors's shape), with the follow-ups it earns: the
+	// blocked path, where root-cause detection and fix generation do real
+	// work. "judge" is the judgement alone; "judge+root-cause" is Evaluate
+	// as callers get it; the difference is what Explain adds.
+	blockedFx, err := fixture.Start(fixture.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer blockedFx.Close()
+	blockedFx.Handle(fixture.Route{Listener: "target", Method: "OPTIONS", Path: "/v1/items/7", Response: fixture.Response{Status: 204,
+		Headers: []string{"Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}}})
+	blockedReq := req
+	blockedReq.URL = blockedFx.URL("target") + "/v1/items/7"
+	blockedReq.Origin = blockedFx.URL("page")
+	blockedRep, err := NewProber(ProberConfig{}).Probe(ctx, blockedReq)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !blockedRep.Blocked() || blockedRep.RootCause == nil || len(blockedRep.Followups) == 0 {
+		b.Fatalf("setup: blocked %v, root cause %v, %d follow-ups", blockedRep.Blocked(), blockedRep.RootCause != nil, len(blockedRep.Followups))
+	}
+
+	for _, bc := range []struct {
+		name      string
+		req       Request
+		exchanges []Exchange
+		followups []Exchange
+		blocked   bool
+	}{
+		{"allowed", req, exchanges, nil, false},
+		{"blocked", blockedReq, blockedRep.Exchanges, blockedRep.Followups, true},
+	} {
+		b.Run(bc.name+"/judge", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := evaluate(bc.req, bc.exchanges)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r.Blocked() != bc.blocked {
+					b.Fatal("Evaluate disagrees with Probe")
+				}
+			}
+		})
+		b.Run(bc.name+"/judge+root-cause", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := evaluate(bc.req, bc.exchanges)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r.Followups = bc.followups
+				r.RootCause = Explain(r, "")
+				if r.Blocked() != bc.blocked || (bc.blocked && r.RootCause == nil) {
+					b.Fatal("Evaluate disagrees with Probe")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFollowupLatency measures what the follow-up preflights cost a
+// diagnosis in time, against a loopback target that takes 20 ms to answer
+// each request: a PUT with two custom headers whose preflight an rs/cors
+// style middleware refuses silently. The follow-ups go out with the
+// browser's preflight, so "with-followups" should cost about one round
+// trip, like "without"; ratio is with/without, reported by the second.
+func BenchmarkFollowupLatency(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		w.Header().Set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	req := Request{URL: srv.URL + "/api", Origin: "http://127.0.0.1:3000", Method: "PUT",
+		Headers: []Header{{"Content-Type", "application/json"}, {"X-Request-Id", "1"}}}
+	var without float64
+	for _, bc := range []struct {
+		name      string
+		followups bool
+	}{{"without", false}, {"with-followups", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			p := NewProber(ProberConfig{NoFollowups: !bc.followups})
+			start := time.Now()
+			n := 0
+			for b.Loop() {
+				rep, err := p.Probe(context.Background(), req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if bc.followups && len(rep.Followups) == 0 {
+					b.Fatal("no follow-ups")
+				}
+				n++
+			}
+			per := float64(time.Since(start).Nanoseconds()) / float64(n)
+			if !bc.followups {
+				without = per
+			} else if without > 0 {
+				b.ReportMetric(per/without, "ratio")
+			}
+		})
 	}
 }
 

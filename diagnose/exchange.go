@@ -85,7 +85,11 @@ type Check struct {
 	Name    string    `json:"name"`
 	Passed  bool      `json:"passed"`
 	FailsIn []Browser `json:"fails_in,omitempty"`
-	Detail  string    `json:"detail,omitempty"`
+	// NotChecked is true when no browser got as far as this check (after
+	// a redirected preflight, or with no response): neither passed nor
+	// failed.
+	NotChecked bool   `json:"not_checked,omitempty"`
+	Detail     string `json:"detail,omitempty"`
 	// value is the offending value, folded into Detail when the browsers'
 	// checks are merged.
 	value string

@@ -57,14 +57,21 @@ func NewProber(cfg ProberConfig) *Prober {
 
 // Probe validates r, sends what a browser would send, and returns the
 // diagnosis. The error is an *InputError for bad input or for a target the
-// dial policy refuses, or the context's error.
+// dial policy refuses, or the context's error. It is NewPrepared followed
+// by ProbePrepared.
 func (p *Prober) Probe(ctx context.Context, r Request) (*Report, error) {
-	prep, err := prepare(r)
+	prep, err := NewPrepared(r)
 	if err != nil {
 		return nil, err
 	}
+	return p.ProbePrepared(ctx, prep)
+}
+
+// probe is ProbePrepared's work: it sends what each browser would send for
+// prep, judges it, and runs the follow-ups.
+func (p *Prober) probe(ctx context.Context, prep *prepared) (*Report, error) {
 	start := time.Now()
-	ws, union, err := walkBoth(prep, func(out *outgoing) (Exchange, error) {
+	rep, err := p.walkAndExplain(ctx, prep, func(out *outgoing) (Exchange, error) {
 		if err := ctx.Err(); err != nil {
 			return Exchange{}, err
 		}
@@ -84,13 +91,6 @@ func (p *Prober) Probe(ctx context.Context, r Request) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	var followups []Exchange
-	if p.followups {
-		followups = p.followUp(ctx, ws[Chromium])
-		ws[Firefox].followupVerdict = ws[Chromium].followupVerdict
-	}
-	rep := buildReport(ws, union)
-	rep.Followups = followups
 	rep.RanAt = start.UTC()
 	rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return rep, nil
@@ -100,6 +100,17 @@ func (p *Prober) Probe(ctx context.Context, r Request) (*Report, error) {
 // same walks as Probe, fed from the recording. It is how a stored exchange
 // is re-judged and what BenchmarkEvaluate measures.
 func Evaluate(r Request, exchanges []Exchange) (*Report, error) {
+	rep, err := evaluate(r, exchanges)
+	if err != nil {
+		return nil, err
+	}
+	rep.RootCause = Explain(rep, "")
+	return rep, nil
+}
+
+// evaluate is Evaluate without the root cause, which BenchmarkEvaluate
+// compares it with.
+func evaluate(r Request, exchanges []Exchange) (*Report, error) {
 	prep, err := prepare(r)
 	if err != nil {
 		return nil, err

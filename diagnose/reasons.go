@@ -479,8 +479,5 @@ func (w *walker) silentRefusalHint(s Step) string {
 	if ex == nil || ex.Step.Kind != StepPreflight || ex.Response == nil || ex.Response.Status < 200 || ex.Response.Status > 299 || hasAnyCORSHeader(ex.Response) {
 		return ""
 	}
-	if w.followupVerdict != "" {
-		return w.followupVerdict
-	}
 	return "The status is 2xx but no CORS header came back at all: CORS middleware that refuses part of a preflight (the origin, the method " + w.p.Method + " or one of the headers " + strings.Join(w.decision.UnsafeHeaders, ", ") + ") typically answers like this."
 }

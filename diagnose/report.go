@@ -55,12 +55,17 @@ type Finding struct {
 	// ReportedBy lists the browsers for which this is the failure they
 	// print: each browser stops at its first failed check.
 	ReportedBy []Browser `json:"reported_by,omitempty"`
-	Console    Console   `json:"console"`
-	Title      string    `json:"title"`
-	Detail     string    `json:"detail"`
-	Fix        string    `json:"fix,omitempty"`
-	Doc        string    `json:"doc,omitempty"`
-	Spec       string    `json:"spec,omitempty"`
+	// Role tells a symptom from what comes after it, for errors: "printed"
+	// (the first error of some browser, the line it prints) or
+	// "fails-next" (a check that fails too and would be the next error once
+	// the printed one is fixed; no browser prints it now).
+	Role    string  `json:"role,omitempty"`
+	Console Console `json:"console"`
+	Title   string  `json:"title"`
+	Detail  string  `json:"detail"`
+	Fix     string  `json:"fix,omitempty"`
+	Doc     string  `json:"doc,omitempty"`
+	Spec    string  `json:"spec,omitempty"`
 }
 
 // HeaderView is a response header as page JavaScript sees it.

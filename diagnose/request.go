@@ -108,12 +108,14 @@ const (
 // Prepare validates r and returns the normalised form of it. Every problem
 // is an *InputError naming the field; when several fields are wrong the
 // errors are joined (errors.As finds the first, InputErrors lists them).
+// To probe what was validated without validating it again, use
+// NewPrepared and Prober.ProbePrepared.
 func Prepare(r Request) (Request, error) {
-	p, err := prepare(r)
+	p, err := NewPrepared(r)
 	if err != nil {
 		return Request{}, err
 	}
-	return p.Request, nil
+	return p.Request(), nil
 }
 
 func prepare(r Request) (*prepared, error) {

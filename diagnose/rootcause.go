@@ -17,9 +17,15 @@ type RootCause struct {
 	// server.
 	Problem string `json:"problem"`
 	// Evidence lists the observations the root cause rests on.
-	Evidence []string   `json:"evidence"`
-	Stack    StackGuess `json:"stack"`
-	Fix      Fix        `json:"fix"`
+	Evidence []string `json:"evidence"`
+	// Step is the exchange where the root cause shows.
+	Step Step `json:"step"`
+	// Collapses is true when the refusing layer does not speak CORS at
+	// all (an authentication 401, a router 404): every failed check at
+	// Step follows from the root cause, so reports fold them under it.
+	Collapses bool       `json:"collapses,omitempty"`
+	Stack     StackGuess `json:"stack"`
+	Fix       Fix        `json:"fix"`
 }
 
 // The layers a root cause can name.

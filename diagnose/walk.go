@@ -64,10 +64,6 @@ type walker struct {
 	pending   *outgoing
 	final     *Exchange // the response the page finally gets, if any
 	notes     []Finding // info findings found while walking
-
-	// followupVerdict explains a silent preflight refusal from the
-	// prober's follow-up preflights; empty when none were sent.
-	followupVerdict string
 }
 
 func newWalker(p *prepared, b Browser) *walker {
