@@ -21,6 +21,11 @@ func Explain(rep *Report, stack remedy.StackID) *RootCause {
 		return nil
 	}
 	x := newExplainer(rep)
+	// Detection runs first: some causes depend on whether a CORS
+	// middleware left its fingerprint.
+	if rep.Blocked() || hasWarning(rep) {
+		x.guess, x.scores = detectStack(rep)
+	}
 	var rc *RootCause
 	if rep.Blocked() {
 		rc = x.blocked()
@@ -44,6 +49,15 @@ func Explain(rep *Report, stack remedy.StackID) *RootCause {
 	rc.Stack = guess
 	x.finish(rc, scores)
 	return rc
+}
+
+func hasWarning(rep *Report) bool {
+	for i := range rep.Findings {
+		if rep.Findings[i].Severity == SeverityWarning {
+			return true
+		}
+	}
+	return false
 }
 
 // explainer holds what Explain derives from a report.
@@ -106,7 +120,6 @@ func newExplainer(rep *Report) *explainer {
 		}
 	}
 	x.fu = x.judgeFollowups()
-	x.guess, x.scores = detectStack(rep)
 	return x
 }
 
