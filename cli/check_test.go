@@ -15,6 +15,7 @@ import (
 
 	"corsdoctor/diagnose"
 	"corsdoctor/fixture"
+	"corsdoctor/termsafe"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -240,5 +241,85 @@ func TestTextGoesThroughPrinter(t *testing.T) {
 			}
 			return true
 		})
+	}
+}
+
+// TestCheckHostileTarget points check at a loopback server whose status
+// reason and header values carry terminal escape sequences (screen clear,
+// OSC window title, colours), C1 controls, a bidi override and a byte that
+// is not UTF-8. The text report, with or without colour, must show them as
+// visible escapes and emit no control character but its own colours; --json
+// must keep the values exactly.
+func TestCheckHostileTarget(t *testing.T) {
+	const (
+		reason = "OK\x1b[2J\x1b[H\x1b]0;pwned\x07\u009b31m\u202eevil"
+		acao   = "https://app.example\x1b[8m\u202ehidden\u2066"
+		ctl    = "a\x1b]2;title\x1b\\b\u0085c\u061cd\x7f"
+	)
+	fx, err := fixture.Start(fixture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fx.Close() })
+	fx.Handle(fixture.Route{Method: "GET", Path: "/hostile", Response: fixture.Response{
+		Reason:  reason,
+		Headers: []string{"Access-Control-Allow-Origin: " + acao, "X-Ctl: " + ctl, "X-Latin1: caf\xe9\x9b"},
+		Body:    "\x1b[2Jbody",
+	}})
+	args := []string{fx.URL("target") + "/hostile", "--origin", fx.URL("page")}
+
+	var stdout, stderr bytes.Buffer
+	if code := ExitCode(Check(context.Background(), args, env(nil), nil, &stdout, &stderr), &stderr); code != ExitBlocked {
+		t.Fatalf("exit %d, want %d (a junk Access-Control-Allow-Origin blocks); stderr: %s", code, ExitBlocked, stderr.String())
+	}
+	text := stdout.String()
+	assertTerminalSafe(t, "text report", text)
+	for _, want := range []string{
+		`OK\x1b[2J\x1b[H\x1b]0;pwned\x07\u009b31m\u202eevil`, // the status reason on the steps line
+		`https://app.example\x1b[8m\u202ehidden\u2066`,       // the console lines quote the header
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text report lacks %s:\n%s", want, text)
+		}
+	}
+
+	stdout.Reset()
+	Check(context.Background(), append(args, "--json"), env(nil), nil, &stdout, &stderr)
+	var rep diagnose.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("--json: %v\n%.2000s", err, stdout.String())
+	}
+	resp := rep.Exchanges[0].Response
+	if resp.StatusText != reason {
+		t.Errorf("--json status_text = %q, want the raw %q", resp.StatusText, reason)
+	}
+	for name, want := range map[string]string{"Access-Control-Allow-Origin": acao, "X-Ctl": ctl} {
+		if got, _ := headerValue(resp.Headers, name); got != want {
+			t.Errorf("--json %s = %q, want the raw %q", name, got, want)
+		}
+	}
+	if !strings.Contains(stdout.String(), `\u001b]0;pwned\u0007`) {
+		t.Errorf("--json does not JSON-escape the raw ESC and BEL as usual")
+	}
+
+	// The colour report of the same diagnosis: its only escapes are its own.
+	var color bytes.Buffer
+	WriteText(&color, &rep, true)
+	p := newPalette(true)
+	own := strings.NewReplacer(string(p.red), "", string(p.green), "", string(p.yellow), "", string(p.dim), "", string(p.bold), "", string(p.reset), "")
+	assertTerminalSafe(t, "colour report", own.Replace(color.String()))
+	if !strings.Contains(color.String(), string(p.red)) {
+		t.Error("the colour report has no colour")
+	}
+}
+
+// assertTerminalSafe fails when any line of out holds a character a
+// terminal would act on (termsafe's set), and shows where.
+func assertTerminalSafe(t *testing.T, what, out string) {
+	t.Helper()
+	for i, line := range strings.Split(out, "\n") {
+		if !termsafe.Safe(line) {
+			t.Errorf("%s line %d is not terminal-safe: %q", what, i+1, line)
+		}
 	}
 }
