@@ -141,7 +141,7 @@ func jub0bsFix(s *spec) fix {
 		"With debug off, a refused preflight gets 204 without Access-Control-* headers; m.SetDebug(true) makes the browser's error message precise while you test.",
 	)
 	return goFix(s, []string{"net/http", "github.com/jub0bs/cors"}, b.String(),
-		[]string{"go get github.com/jub0bs/cors@latest (the Config/NewMiddleware API, v0.5 or later)."}, notes)
+		[]string{"go get github.com/jub0bs/cors@latest (the Config/NewMiddleware API; checked with v0.14 and v1.0)."}, notes)
 }
 
 func isLoopbackOrigin(o string) bool {

@@ -10,6 +10,11 @@ func pyList(vals []string) string { return "[" + list(vals, dq) + "]" }
 
 func flaskFix(s *spec) fix {
 	var b strings.Builder
+	if !s.any {
+		// Registered before CORS(app), so it runs after Flask-CORS's own
+		// after_request hook and finds its Vary (when there is one).
+		b.WriteString("@app.after_request\ndef _cors_vary_origin(response):\n    # Flask-CORS adds Vary: Origin only to answers for an allowed origin\n    # (and only when several are allowed); caches need it on every answer.\n    response.vary.add(\"Origin\")\n    return response\n\n\n")
+	}
 	b.WriteString("from flask_cors import CORS\n\nCORS(\n    app,\n")
 	if s.any {
 		b.WriteString("    origins=\"*\",\n    send_wildcard=True,\n")
@@ -30,11 +35,8 @@ func flaskFix(s *spec) fix {
 		fmt.Fprintf(&b, "    max_age=%d,\n", s.maxAge)
 	}
 	b.WriteString(")\n")
-	if s.problem == ProblemAuthBeforeCORS {
+	if s.preflight() {
 		b.WriteString("\n\n@app.before_request\ndef _cors_answer_preflight():\n    # Registered first, so it runs before any auth hook; Flask-CORS then\n    # adds the CORS headers to this answer.\n    from flask import request\n\n    if request.method == \"OPTIONS\" and \"Access-Control-Request-Method\" in request.headers:\n        return app.make_default_options_response()\n")
-	}
-	if !s.any && len(s.origins) == 1 {
-		b.WriteString("\n\n@app.after_request\ndef _cors_vary_origin(response):\n    # Flask-CORS adds Vary: Origin only when several origins are allowed.\n    response.vary.add(\"Origin\")\n    return response\n")
 	}
 	f := fix{
 		pieces: []piece{{"app", "Right after `app = Flask(__name__)`:", b.String()}},
@@ -45,11 +47,12 @@ func flaskFix(s *spec) fix {
 		notes: []string{
 			"origins lists exact strings: Flask-CORS turns a string containing *, \\ or ] into a regex matched with re.match (start-anchored only, case-insensitive), and the default origins='*' echoes the request's Origin, so CORS(app, supports_credentials=True) alone reflects any origin with credentials.",
 			"allow_headers is an explicit list: the default '*' allows any requested header.",
+			"Flask runs before_request hooks (where auth usually lives) before its automatic OPTIONS answer, and Flask-CORS only decorates the result, so a 401 would stay a 401: _cors_answer_preflight, registered first, answers preflights itself.",
 		},
 	}
 	switch s.problem {
 	case ProblemAuthBeforeCORS:
-		f.steps = append([]string{"Flask runs before_request hooks (where auth usually lives) before its automatic OPTIONS answer, and Flask-CORS only decorates the result, so a 401 stays a 401. The _cors_answer_preflight hook, registered first, answers preflights before any auth hook; keep the lines above every other before_request registration."}, f.steps...)
+		f.steps = append([]string{"Keep the lines above every other before_request registration: the _cors_answer_preflight hook then answers preflights before any auth hook."}, f.steps...)
 	case ProblemErrorsWithoutCORS:
 		f.notes = append(f.notes, "Keep intercept_exceptions at its default (True) so error responses from Flask's handlers get the headers; errors from the WSGI server or a proxy in front do not.")
 	case ProblemNoPreflightHandler:
@@ -167,6 +170,9 @@ app.add_middleware(CatchServerErrors)
 		fmt.Fprintf(&b, "    max_age=%d,\n", s.maxAge)
 	}
 	b.WriteString(")\n")
+	if !s.any {
+		b.WriteString(starletteVary)
+	}
 	f := fix{
 		pieces: []piece{{"app", "After `app = FastAPI()` (or Starlette()) and after every other app.add_middleware call:", b.String()}},
 		steps: []string{
@@ -190,3 +196,34 @@ app.add_middleware(CatchServerErrors)
 	}
 	return f
 }
+
+// starletteVary is added after CORSMiddleware (so outside it):
+// CORSMiddleware sends Vary: Origin only with an allowed origin's answer,
+// and a shared cache needs it on the others too.
+const starletteVary = `
+
+from starlette.datastructures import MutableHeaders
+
+
+class VaryOrigin:
+    """Adds Vary: Origin to every response: the CORS answer depends on it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_vary(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "origin" not in headers.get("vary", "").lower():
+                    headers.add_vary_header("Origin")
+            await send(message)
+
+        await self.app(scope, receive, send_vary)
+
+
+app.add_middleware(VaryOrigin)
+`

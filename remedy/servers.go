@@ -170,7 +170,9 @@ func apacheFix(s *spec) fix {
 
 // caddyFix writes one named matcher per origin with the literal origin as
 // the header value (no placeholder), answers matching preflights with
-// respond 204, and defers the headers so they replace the upstream's.
+// respond 204 inside a handle block (so it also wins over the site's own
+// handle blocks). The headers are not deferred: deferred headers are lost
+// when a handler such as basicauth returns an error, immediate ones stay.
 func caddyFix(s *spec) fix {
 	var b strings.Builder
 	write := func(block string, lines ...string) {
@@ -192,7 +194,6 @@ func caddyFix(s *spec) fix {
 		return []string{
 			opt(s.creds, "Access-Control-Allow-Credentials true"),
 			opt(len(s.expose) > 0, "Access-Control-Expose-Headers "+dq(s.exposeHeader())),
-			"defer",
 		}
 	}
 	if s.any {
@@ -203,23 +204,29 @@ func caddyFix(s *spec) fix {
 			fmt.Fprintf(&b, "%s header Origin %s\n", name, o)
 			write("header "+name, append([]string{"Access-Control-Allow-Origin " + o}, common()...)...)
 		}
-		write("header", "+Vary Origin", "defer")
+		b.WriteString("header +Vary Origin\n")
 	}
 	if s.preflight() {
-		origin := "header Origin " + strings.Join(s.origins, " ")
-		if s.any {
-			origin = "header Origin *"
+		// One line per origin: values of the same field are OR'ed (Caddy
+		// 2.6 reads only one value per line).
+		lines := []string{"method OPTIONS"}
+		for _, o := range s.originList() {
+			lines = append(lines, "header Origin "+o)
 		}
+		lines = append(lines, "header Access-Control-Request-Method *")
 		b.WriteString("# Answer preflights here, before authentication and reverse_proxy.\n")
-		write("@cors_preflight", "method OPTIONS", origin, "header Access-Control-Request-Method *")
+		write("@cors_preflight", lines...)
 		write("header @cors_preflight",
 			"Access-Control-Allow-Methods "+dq(s.methodsHeader()),
 			opt(len(s.headers) > 0, "Access-Control-Allow-Headers "+dq(s.headersHeader())),
-			opt(s.maxAge > 0, fmt.Sprintf("Access-Control-Max-Age %d", s.maxAge)),
-			"defer")
-		b.WriteString("respond @cors_preflight 204\n")
+			opt(s.maxAge > 0, fmt.Sprintf("Access-Control-Max-Age %d", s.maxAge)))
+		write("handle @cors_preflight", "respond 204")
+		if s.problem == ProblemAuthBeforeCORS {
+			b.WriteString("# Use as the matcher of basicauth / forward_auth: they run before handle in Caddy's order.\n")
+			b.WriteString("@cors_not_preflight {\n\tnot {\n\t\tmethod OPTIONS\n\t\theader Access-Control-Request-Method *\n\t}\n}\n")
+		}
 	} else {
-		write("header", "Access-Control-Allow-Methods "+dq(s.methodsHeader()), "defer")
+		b.WriteString("header Access-Control-Allow-Methods " + dq(s.methodsHeader()) + "\n")
 	}
 	f := fix{
 		pieces: []piece{{"site", "Inside the site block that serves the API (Caddy 2.6+):", b.String()}},
@@ -229,14 +236,15 @@ func caddyFix(s *spec) fix {
 		},
 		notes: []string{
 			"Caddy has no CORS directive. Each origin has its own matcher and the header value is the literal origin: the popular {header.origin} copy reflects any origin, with credentials too.",
-			"Without respond, OPTIONS falls through to reverse_proxy and whatever the upstream answers.",
+			"Without the respond, OPTIONS falls through to reverse_proxy and whatever the upstream answers.",
+			"The header lines are not deferred on purpose: deferred headers are dropped from error responses (a 401 from basicauth), immediate ones stay.",
 		},
 	}
 	switch s.problem {
 	case ProblemDuplicateHeaders:
-		f.steps = append([]string{"Keep CORS in one layer: remove it from the app, or strip the app's copies in reverse_proxy with header_down -Access-Control-Allow-Origin (and the other Access-Control-* headers). The deferred header lines then are the only ones."}, f.steps...)
+		f.steps = append([]string{"Keep CORS in one layer: remove it from the app, or strip the app's copies in reverse_proxy with header_down -Access-Control-Allow-Origin (and the other Access-Control-* headers). Without that, reverse_proxy adds the app's copies next to these."}, f.steps...)
 	case ProblemAuthBeforeCORS:
-		f.steps = append([]string{"respond runs after header but before basicauth/forward_auth only when they sit in the same route order; if auth is in a route or handle block, put these lines in a route block before it so preflights never reach it."}, f.steps...)
+		f.steps = append([]string{"In Caddy's directive order basicauth and forward_auth run before handle, so they answer the preflight with 401 first: give them the @cors_not_preflight matcher (basicauth @cors_not_preflight { ... }; if the auth was scoped to a path, add that path line inside the matcher)."}, f.steps...)
 	case ProblemErrorsWithoutCORS:
 		f.notes = append(f.notes, "Errors Caddy generates itself (502 from reverse_proxy, 404 from file_server) go through handle_errors: repeat the @cors_origin matchers and header blocks inside handle_errors.")
 	}
