@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"go/ast"
 	"go/parser"
@@ -320,6 +321,24 @@ func assertTerminalSafe(t *testing.T, what, out string) {
 	for i, line := range strings.Split(out, "\n") {
 		if !termsafe.Safe(line) {
 			t.Errorf("%s line %d is not terminal-safe: %q", what, i+1, line)
+		}
+	}
+}
+
+// TestServeLogsAreTerminalSafe checks the logger serve builds, in both
+// formats: a target's escape sequences in a message or value are written
+// as visible escapes.
+func TestServeLogsAreTerminalSafe(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		var buf bytes.Buffer
+		logger, err := newLogger(format, "info", &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logger.Info("target refused \x1b]0;pwned\x07", "url", "http://x.test/\x1b[2J\u202e", "error", errors.New("bad \u009b31m"))
+		out := strings.TrimSuffix(buf.String(), "\n")
+		if !termsafe.Safe(out) || !strings.Contains(out, "pwned") {
+			t.Errorf("%s log line is not terminal-safe: %q", format, out)
 		}
 	}
 }
