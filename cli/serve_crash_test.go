@@ -117,7 +117,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 		killed   = make(chan struct{})
 		kill     sync.Once
 	)
-	client := &http.Client{Timeout: 20 * time.Second}
+	client := &http.Client{Timeout: time.Minute} // a bound for a hung server, not for a slow one
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Add(1)
@@ -156,11 +156,15 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 			}
 		}()
 	}
+	// The kill comes from the 60th answer, however long a loaded machine
+	// takes to give it; if every client stops first, that is the failure.
+	burstOver := make(chan struct{})
+	go func() { wg.Wait(); close(burstOver) }()
 	select {
 	case <-killed:
-	case <-time.After(60 * time.Second):
+	case <-burstOver:
 		kill.Do(func() { _ = srv.cmd.Process.Signal(syscall.SIGKILL); close(killed) })
-		t.Error("the burst did not reach the kill within 60 s")
+		t.Error("every client stopped before the burst reached the kill")
 	}
 	wg.Wait()
 	if err := <-srv.waited; err == nil || !strings.Contains(err.Error(), "killed") {

@@ -101,14 +101,43 @@ func TestParseDays(t *testing.T) {
 
 // lockedBuffer is a bytes.Buffer safe for the server goroutine and the test.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{} // closed and replaced by every Write
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.wrote != nil {
+		close(l.wrote)
+		l.wrote = nil
+	}
 	return l.b.Write(p)
+}
+
+// waitFor waits until the buffer holds substr: it wakes on each write, and
+// its timeout only turns a line that never comes into a failure.
+func (l *lockedBuffer) waitFor(t testing.TB, substr string) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		l.mu.Lock()
+		found := strings.Contains(l.b.String(), substr)
+		if l.wrote == nil {
+			l.wrote = make(chan struct{})
+		}
+		wrote := l.wrote
+		l.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-wrote:
+		case <-timeout:
+			t.Fatalf("no %s in: %s", substr, l)
+		}
+	}
 }
 
 func (l *lockedBuffer) String() string {
@@ -181,7 +210,7 @@ func TestServeLifecycle(t *testing.T) {
 	}()
 	<-arrived
 	cancel()
-	time.Sleep(100 * time.Millisecond)
+	stderr.waitFor(t, `"msg":"shutting down"`) // shutdown has begun, with the diagnosis in flight
 	close(release)
 	resp = <-slow
 	if resp == nil {
