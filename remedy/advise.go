@@ -90,9 +90,14 @@ type spec struct {
 	notes []string // what validation changed
 }
 
-// preflight reports whether the page's request needs a preflight at all.
+// preflight reports whether the page's request needs a preflight at all
+// (the problems about preflights say it does, whatever the policy).
 func (s *spec) preflight() bool {
-	return len(s.extra) > 0 || len(s.headers) > 0 || s.problem == ProblemNoPreflightHandler
+	switch s.problem {
+	case ProblemNoPreflightHandler, ProblemAuthBeforeCORS, ProblemPreflightRedirect:
+		return true
+	}
+	return len(s.extra) > 0 || len(s.headers) > 0
 }
 
 // single reports whether one fixed ACAO value fits every allowed origin,

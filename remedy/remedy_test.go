@@ -349,7 +349,8 @@ func TestProblemSpecifics(t *testing.T) {
 		{DjangoCorsHeaders, ProblemAuthBeforeCORS, []string{"CorsMiddleware"}},
 		{GoNetHTTP, ProblemAuthBeforeCORS, []string{"withCORS(auth(mux))"}},
 		{Netlify, ProblemPolicy, []string{"Functions"}},
-		{Caddy, ProblemNoPreflightHandler, []string{"respond @cors_preflight 204"}},
+		{Caddy, ProblemNoPreflightHandler, []string{"handle @cors_preflight {\n\trespond 204\n}"}},
+		{Caddy, ProblemAuthBeforeCORS, []string{"@cors_not_preflight {"}},
 	}
 	for _, tc := range tests {
 		a := Advise(Request{Stack: tc.stack, Problem: tc.problem, Policy: p, Path: "/api/items"})
