@@ -201,11 +201,32 @@ func (x *explainer) blocked() *RootCause {
 	if x.ex == nil || x.ex.Response == nil {
 		return x.network(rc)
 	}
+	if x.first.Step.Kind == StepActual && x.ex.Response.isRedirect() && redirectRefusal[x.first.Reason] {
+		return x.badRedirect(rc)
+	}
 	if x.first.Step.Kind == StepPreflight {
 		x.preflight(rc)
 	} else {
 		x.actual(rc)
 	}
+	return rc
+}
+
+// redirectRefusal are the reasons a browser gives for refusing to follow a
+// redirect itself (not its CORS headers): Firefox words them all as
+// "CORS request did not succeed".
+var redirectRefusal = map[string]bool{
+	"CORSDidNotSucceed": true, "redirect-userinfo": true, "too-many-redirects": true,
+	"invalid-redirect-location": true, "CORSRequestNotHttp": true,
+}
+
+// badRedirect explains a redirect the browsers refuse to follow: to a URL
+// with a user name or password, to a non-http(s) scheme, or in a loop.
+func (x *explainer) badRedirect(rc *RootCause) *RootCause {
+	loc, _ := x.ex.Response.get("Location")
+	x.evidence(rc, "the %s got %d with Location: %s", x.first.Step, x.ex.Response.Status, clipEvidence(loc))
+	rc.Layer, rc.Problem = LayerRouter, "redirect"
+	rc.Summary = fmt.Sprintf("The server redirects the request in a way browsers refuse to follow (%s): %s", x.first.Title, x.first.Detail)
 	return rc
 }
 
@@ -689,6 +710,12 @@ func (x *explainer) statusAt(s Step) int {
 func (x *explainer) finish(rc *RootCause, scores []stackScore) {
 	x.policy = x.requiredPolicy()
 	rc.Fix.Policy = x.policy
+	if rc.Problem == "redirect" {
+		rc.Fix.Where = "server"
+		rc.Fix.Steps = []string{"Redirect to a plain http(s) URL, without a user name or password in it, and end redirect chains within 20 hops; or let the page call the final URL directly."}
+		rc.Fix.Snippet = remedy.Snippet{Stack: rc.Stack.ID, Language: "text"}
+		return
+	}
 	if rc.Problem == "network" || rc.Layer == LayerNetwork {
 		rc.Fix.Where = "server"
 		rc.Fix.Steps = []string{"Make the server reachable from the browser: check the host name, the port, that the server is running, and its TLS certificate. Then diagnose again."}

@@ -11,6 +11,7 @@ import (
 
 	"corsdoctor/diagnose"
 	"corsdoctor/fixture"
+	"corsdoctor/remedy"
 )
 
 // The scenario battery: every row starts a fresh fixture whose "target"
@@ -897,7 +898,7 @@ func scenarios() []scenario {
 			routes: []fixture.Route{tgt("GET", "/a", 302, "Location: http://user:pass@{{other:hostport}}/b", echo, vary), on("other", "GET", "/b", 200, star)},
 			req:    diagnose.Request{URL: "{{target}}/a"},
 			ff:     blocked, cr: blocked,
-			ffReason: "redirect-userinfo", ffAt: "actual/0",
+			ffReason: "CORSDidNotSucceed", ffAt: "actual/0",
 			ffConsole: []string{ffLine("{{target}}/a", ffNull)},
 			crConsole: []string{crLine("{{target}}/a", pg, "Redirect location '' contains a username and password, which is disallowed for cross-origin requests.")},
 			wire:      []string{"target GET /a origin={{page}}"},
@@ -924,7 +925,7 @@ func scenarios() []scenario {
 			routes: []fixture.Route{tgt("GET", "/loop", 302, "Location: /loop", echo, vary)},
 			req:    diagnose.Request{URL: "{{target}}/loop"},
 			ff:     blocked, cr: blocked,
-			ffReason: "too-many-redirects", ffAt: "actual/20",
+			ffReason: "CORSDidNotSucceed", ffAt: "actual/20",
 			ffConsole: []string{ffLine("{{target}}/loop", ffNull)},
 			wire:      loopWire,
 		},
@@ -1471,6 +1472,9 @@ func runScenario(t *testing.T, tc scenario) {
 		}
 	}
 
+	// A blocked diagnosis always explains itself.
+	checkRootCause(t, rep)
+
 	// What reached the server.
 	var wire []string
 	for _, r := range s.Requests() {
@@ -1632,4 +1636,50 @@ func diffLines(t *testing.T, what string, got, want []string) {
 		fmt.Fprintf(&b, "%s %d\n    got  %q\n    want %q\n", mark, i, g, w)
 	}
 	t.Errorf("%s differ:\n%s", what, b.String())
+}
+
+// checkRootCause asserts the root-cause contract on any report: a blocked
+// diagnosis always has a root cause with a summary, a layer, a fix place
+// and, for a server fix, a snippet for a known stack; a client fix carries
+// the corrected request; and no policy names "*" with credentials or an
+// origin other than the page's and those the server named.
+func checkRootCause(t *testing.T, rep *diagnose.Report) {
+	t.Helper()
+	rc := rep.RootCause
+	if rep.Blocked() && rc == nil {
+		t.Fatalf("blocked without a root cause")
+	}
+	if rc == nil {
+		return
+	}
+	if rc.Summary == "" || rc.Layer == "" || rc.Problem == "" {
+		t.Errorf("root cause lacks summary/layer/problem: %+v", rc)
+	}
+	if _, ok := remedy.LookupStack(rc.Stack.ID); !ok {
+		t.Errorf("root cause stack %q is not a known stack", rc.Stack.ID)
+	}
+	switch rc.Fix.Where {
+	case "server":
+		if rc.Layer != diagnose.LayerNetwork && rc.Problem != "redirect" && rc.Fix.Snippet.Code == "" {
+			t.Errorf("server fix without a snippet: %+v", rc.Fix)
+		}
+	case "client":
+		if rc.Fix.Request == nil && rc.Layer != diagnose.LayerClient && rc.Layer != diagnose.LayerRouter {
+			t.Errorf("client fix without a request: %+v", rc)
+		}
+	default:
+		t.Errorf("fix where = %q", rc.Fix.Where)
+	}
+	p := rc.Fix.Policy
+	if p.Credentials && p.AnyOrigin {
+		t.Errorf("policy allows any origin with credentials: %+v", p)
+	}
+	for _, o := range p.Origins {
+		if o == "*" || o == "null" || strings.Contains(o, "evil") {
+			t.Errorf("policy origin %q", o)
+		}
+	}
+	if len(p.Origins) == 0 || p.Origins[0] != rep.Request.Origin {
+		t.Errorf("policy origins %q do not start with the page's origin %q", p.Origins, rep.Request.Origin)
+	}
 }
