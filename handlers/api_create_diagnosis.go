@@ -1,10 +1,8 @@
 package handlers
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -12,12 +10,13 @@ import (
 	"strings"
 
 	"corsdoctor/diagnose"
-	"corsdoctor/store"
 )
 
 // APICreateDiagnosis handles "POST /api/v1/diagnoses": the body is the
 // CLI's JSON input (diagnose.Request's fields, plus "secret_headers"); the
-// answer is 201 with the stored diagnosis and a Location header.
+// answer is 201 with the stored diagnosis and a Location header. It creates
+// the diagnosis through create, the path it shares with the form, and
+// every failure is a JSON error from writeError.
 func APICreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) http.HandlerFunc {
 	type input struct {
 		diagnose.Request
@@ -46,33 +45,17 @@ func APICreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) h
 			writeError(w, r, logger, badJSON(errors.New("unexpected data after the JSON object")))
 			return
 		}
-		if _, err := diagnose.Prepare(in.Request); err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
+		var secretErr error
 		if _, err := parseSecretNames(strings.Join(in.SecretHeaders, ",")); err != nil {
 			var ie *diagnose.InputError
 			if errors.As(err, &ie) {
 				ie.Field = "secret_headers" // the API's name for the form's "secret"
 			}
-			writeError(w, r, logger, err)
-			return
+			secretErr = err
 		}
-
-		ctx, cancel := context.WithTimeout(r.Context(), set.ProbeTimeout)
-		rep, err := p.Probe(ctx, in.Request)
-		cancel()
+		d, err := create(r, logger, p, st, set, newDiagnosis{req: in.Request, secret: in.SecretHeaders, inputErr: secretErr})
 		if err != nil {
-			if diagnose.IsInputError(err) {
-				// The input passed Prepare, so the target policy refused it.
-				logTargetRefused(r, logger, in.URL, err)
-			}
 			writeError(w, r, logger, err)
-			return
-		}
-		d := &store.Diagnosis{Report: *rep}
-		if err := st.Create(r.Context(), d, in.SecretHeaders); err != nil {
-			writeError(w, r, logger, fmt.Errorf("store diagnosis: %w", err))
 			return
 		}
 		out := newAPIDiagnosis(r, set, d)

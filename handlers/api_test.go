@@ -89,7 +89,7 @@ func TestAPIErrors(t *testing.T) {
 		{name: "bad origin", contentType: "application/json", body: `{"url":"http://a.test/","origin":"https://b.test/app"}`, wantStatus: 400, wantCode: "invalid_input", wantField: "origin", wantMessage: "has a path"},
 		{name: "bad secret name", contentType: "application/json", body: `{"url":"http://a.test/","origin":"https://b.test","secret_headers":["a b:"]}`, wantStatus: 400, wantCode: "invalid_input", wantField: "secret_headers", wantMessage: "is not a header name"},
 		{name: "policy", contentType: "application/json", body: `{"url":"http://10.0.0.1/","origin":"https://b.test"}`, probeErr: &diagnose.InputError{Field: "url", Message: "10.0.0.1 is private"}, wantStatus: 400, wantCode: "invalid_input", wantField: "url", wantMessage: "is private"},
-		{name: "timeout", contentType: "application/json", body: `{"url":"http://a.test/","origin":"https://b.test"}`, probeErr: context.DeadlineExceeded, wantStatus: 504, wantCode: "probe_timeout", wantMessage: "did not finish in time"},
+		{name: "timeout", contentType: "application/json", body: `{"url":"http://a.test/","origin":"https://b.test"}`, probeErr: context.DeadlineExceeded, wantStatus: 504, wantCode: "probe_timeout", wantField: "url", wantMessage: "The diagnosis did not finish within 60 seconds: the target answers too slowly or redirects too often."},
 		{name: "bug", contentType: "application/json", body: `{"url":"http://a.test/","origin":"https://b.test"}`, probeErr: errBoom, wantStatus: 500, wantCode: "internal", wantMessage: "Internal error"},
 	}
 	for _, tc := range tests {

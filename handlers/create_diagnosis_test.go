@@ -186,7 +186,7 @@ func TestCreateDiagnosisProbeFailures(t *testing.T) {
 	}{
 		{name: "policy refusal", err: &diagnose.InputError{Field: "url", Message: "127.0.0.1 is a loopback address, which this server may not probe"},
 			wantStatus: http.StatusBadRequest, wantMsg: "loopback address"},
-		{name: "timeout", err: context.DeadlineExceeded, wantStatus: http.StatusGatewayTimeout, wantMsg: "did not finish within 60 s"},
+		{name: "timeout", err: context.DeadlineExceeded, wantStatus: http.StatusGatewayTimeout, wantMsg: "The diagnosis did not finish within 60 seconds: the target answers too slowly or redirects too often."},
 		{name: "bug", err: errBoom, wantStatus: http.StatusInternalServerError, wantMsg: "Internal error", wantLogged: true},
 	}
 	for _, tc := range tests {

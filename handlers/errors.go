@@ -33,6 +33,9 @@ type clientError struct {
 	title   string
 	message string
 	hint    string
+	// field, when set, names the input the error is about: the API's
+	// "field", and the form field CreateDiagnosis marks.
+	field string
 	// retryAfter, when set, is sent as Retry-After (whole seconds) unless
 	// the caller already set a more precise one.
 	retryAfter time.Duration
@@ -90,6 +93,25 @@ var (
 		title:   "Unsupported media type",
 		message: "Send the request as JSON with Content-Type: application/json."}
 )
+
+// storageUnavailable is the answer when the diagnosis database fails: 503,
+// naming the database by its file's base name (never the absolute path)
+// and saying what could not be done. A failed write stored nothing.
+func storageUnavailable(ue *store.UnavailableError) *clientError {
+	db := "The diagnosis database"
+	if ue.Name != "" {
+		db += " (" + ue.Name + ")"
+	}
+	ce := &clientError{status: http.StatusServiceUnavailable, code: "storage_unavailable",
+		title: "The diagnosis database is unavailable",
+		hint:  "This is a fault of this corsdoctor server, not of your request. Try again later; if it persists, tell the server's operator."}
+	if ue.Op == store.OpRead {
+		ce.message = db + " cannot be read, so this diagnosis cannot be shown right now."
+	} else {
+		ce.message = db + " cannot be written, so nothing was stored: this diagnosis has no link."
+	}
+	return ce
+}
 
 // Busy is the answer when every probe slot stayed taken for wait: 503
 // with Retry-After, since nothing was sent to the target and the same
@@ -154,10 +176,11 @@ type apiFieldError struct {
 }
 
 // writeError is the one place errors become responses: input errors are
-// 400, the clientErrors say their own status, a client that went away gets
-// nothing, and everything else is a 500 "Internal error" that is logged
-// here, once, with a reference the page shows. API paths get JSON; the
-// rest get the friendly HTML page.
+// 400, the clientErrors say their own status, a storage failure is a 503
+// storage_unavailable (logged here, once: the operator must act), a client
+// that went away gets nothing, and everything else is a 500 "Internal
+// error" that is logged here, once, with a reference the page shows. API
+// paths get JSON; the rest get the friendly HTML page.
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	body := apiErrorBody{Status: http.StatusInternalServerError, Code: "internal", Message: "Internal error"}
 	view := templates.ErrorView{Status: http.StatusInternalServerError, Title: "Something went wrong",
@@ -167,12 +190,17 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		ie *diagnose.InputError
 		ce *clientError
 		mb *http.MaxBytesError
+		ue *store.UnavailableError
 	)
 	switch {
 	case errors.As(err, &mb):
 		ce = ErrTooLarge.(*clientError)
 	case errors.Is(err, store.ErrNotFound):
 		ce = errDiagnosisNotFound
+	case errors.As(err, &ue):
+		ce = storageUnavailable(ue)
+		// No path: it holds diagnosis ids, which are capabilities.
+		logger.ErrorContext(r.Context(), "storage unavailable", "method", r.Method, "op", ue.Op, "error", err)
 	case errors.Is(err, context.DeadlineExceeded):
 		ce = errProbeTimeout
 	default:
@@ -188,7 +216,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		}
 		view = templates.ErrorView{Status: http.StatusBadRequest, Title: "Check the " + ie.Field, Message: ie.Message, Hint: ie.Hint}
 	case ce != nil:
-		body = apiErrorBody{Status: ce.status, Code: ce.code, Message: ce.message, Hint: ce.hint}
+		body = apiErrorBody{Status: ce.status, Code: ce.code, Message: ce.message, Field: ce.field, Hint: ce.hint}
 		view = templates.ErrorView{Status: ce.status, Title: ce.title, Message: ce.message, Hint: ce.hint}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads the answer and it is not our bug.

@@ -5,8 +5,16 @@
 // HTTP, templates or routing.
 //
 // A stored diagnosis is immutable: Create only inserts, and the only other
-// write is the retention sweep. Secrets are redacted before anything reaches
-// the database, because a share link is meant to be shared.
+// writes are the retention sweep and the health probe (Ping). Secrets are redacted
+// before anything reaches the database, because a share link is meant to be
+// shared.
+//
+// A link is handed out only for a diagnosis that a restart will find: Create
+// returns once the row is durably committed (WAL, synchronous=FULL) and the
+// database's path still names the file the store opened. When the database
+// fails (read-only or full file system, I/O errors, a lock held too long, the
+// file deleted or replaced), the error matches ErrUnavailable and says
+// whether reading or writing failed.
 package store
 
 import (
@@ -17,16 +25,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
-	"corsdoctor/diagnose"
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"corsdoctor/diagnose"
 )
 
 // ErrNotFound is returned by Get for ids that name no stored diagnosis,
@@ -43,6 +55,40 @@ type Diagnosis struct {
 	Redacted []string
 }
 
+// ErrUnavailable is matched (errors.Is) by every error that means the
+// database itself failed rather than the request: see UnavailableError.
+var ErrUnavailable = errors.New("diagnosis database unavailable")
+
+// The operations an UnavailableError names.
+const (
+	OpRead  = "read"
+	OpWrite = "write"
+)
+
+// UnavailableError is a storage failure: the database cannot be read or
+// written (a read-only or full file system, an I/O error, another process
+// holding the lock past the busy timeout, a corrupt file), or the file at
+// the database's path is no longer the one the store opened (deleted or
+// replaced), so what the store writes would not survive a restart.
+type UnavailableError struct {
+	// Op is OpRead or OpWrite.
+	Op string
+	// Name is the database file's base name ("corsdoctor.db"): short
+	// enough to show users, unlike the absolute path, which stays in Err
+	// for the operator's log.
+	Name string
+	Err  error
+}
+
+func (e *UnavailableError) Error() string {
+	return "diagnosis database " + e.Name + ": cannot " + e.Op + ": " + e.Err.Error()
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnavailable) true.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
 // Store is the SQLite-backed diagnosis store. It is safe for concurrent use.
 //
 // SQLite allows one writer at a time, and in WAL mode any number of readers
@@ -52,7 +98,25 @@ type Diagnosis struct {
 type Store struct {
 	w *sql.DB // writes: one connection, BEGIN IMMEDIATE
 	r *sql.DB // reads: several query_only connections
+
+	path string      // absolute path of the database file
+	name string      // its base name, for users
+	file os.FileInfo // the file as opened: the one a restart reopens
+
+	// The write half of Ping's answer: the outcome of the last write,
+	// a creation or a write probe, and when it ended.
+	mu         sync.Mutex
+	wroteAt    time.Time
+	writeErr   error
+	probing    bool
+	now        func() time.Time // the clock; tests move it
+	probeEvery time.Duration    // at most one write probe per this long
 }
+
+// healthWriteInterval bounds how often Ping writes to the database: at most
+// one write probe per interval, however often /healthz is polled. Between
+// probes Ping reports the last write's outcome, a creation's included.
+const healthWriteInterval = 5 * time.Second
 
 // busyTimeoutMS bounds how long a connection waits for another process's
 // lock (another corsdoctor, the sqlite3 shell) before failing with
@@ -76,9 +140,14 @@ var migrations = []string{
 
 // Open opens the SQLite database at path, creating the file if needed, and
 // brings its schema up to date. The database runs in WAL mode with
-// synchronous=NORMAL: a committed diagnosis survives the process being
-// killed (the WAL is in the operating system's hands before COMMIT returns),
-// though not necessarily a power cut, which is the durability we promise.
+// synchronous=FULL: COMMIT returns once the write-ahead log is synced to the
+// disk, so a committed diagnosis survives the process being killed and the
+// machine losing power. Open checks that both settings took effect, and
+// remembers which file it opened (see Create).
+//
+// A database that can be read but not written (a read-only file or file
+// system) still opens: its diagnoses stay readable, while writes fail with
+// an UnavailableError and Ping reports it.
 func Open(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -87,7 +156,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// A file: URI, so that a '?' or '#' in the path is escaped rather than
 	// taken for the start of the driver's parameters.
 	base := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
-	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", busyTimeoutMS)
+	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)", busyTimeoutMS)
 
 	w, err := sql.Open("sqlite", base+"?"+common+"&_txlock=immediate")
 	if err != nil {
@@ -98,6 +167,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := checkDurable(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	// The file is there now: remember which one it is.
+	file, err := os.Stat(abs)
+	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -117,7 +196,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{w: w, r: r}, nil
+	return &Store{w: w, r: r, path: abs, name: filepath.Base(abs), file: file,
+		now: time.Now, probeEvery: healthWriteInterval}, nil
+}
+
+// checkDurable checks that the writer runs in WAL mode with
+// synchronous=FULL: SQLite silently keeps another journal mode when it
+// cannot switch (no shared memory on the file system), and the durability
+// Create promises rests on both.
+func checkDurable(ctx context.Context, w *sql.DB) error {
+	var mode string
+	var sync int
+	if err := w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return fmt.Errorf("read journal mode: %w", err)
+	}
+	if err := w.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil {
+		return fmt.Errorf("read synchronous setting: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") || sync != 2 {
+		return fmt.Errorf("journal_mode=%s synchronous=%d: diagnoses need journal_mode=wal and synchronous=2 (FULL) to be durable", mode, sync)
+	}
+	return nil
 }
 
 // migrate applies the migrations the database has not seen yet, each in its
@@ -176,15 +275,144 @@ func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
-// Ping checks that the database answers, for /healthz.
+// Ping reports whether the store can both read and write, for /healthz.
+// The error joins an UnavailableError for each that fails (OpRead, OpWrite).
+//
+// Reading is checked on every call, with one query on the read pool.
+// Writing is checked by a real write that commits (see writeProbe), at
+// most once per healthWriteInterval: in between, Ping reports the outcome of
+// the last write, which may be a creation's. Every call also checks that
+// the database's path still names the file the store opened.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping store: %w", err)
+	var readErr error
+	var one int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM diagnoses LIMIT 1)`).Scan(&one)
+	if err != nil {
+		readErr = s.unavailable(OpRead, fmt.Errorf("read probe: %w", err))
 	}
-	if err := s.r.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping store: %w", err)
+	return errors.Join(readErr, s.canWrite(ctx))
+}
+
+// canWrite is the write half of Ping.
+func (s *Store) canWrite(ctx context.Context) error {
+	if err := s.checkFile(); err != nil {
+		return s.unavailable(OpWrite, err)
+	}
+	s.mu.Lock()
+	if s.probing || (!s.wroteAt.IsZero() && s.now().Sub(s.wroteAt) < s.probeEvery) {
+		err := s.writeErr
+		s.mu.Unlock()
+		return err
+	}
+	s.probing = true
+	s.mu.Unlock()
+
+	err := s.writeProbe(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.probing = false
+	if err != nil && ctx.Err() != nil {
+		// Cut short by the caller (/healthz's own deadline included):
+		// a failure to report now, but no verdict for the next caller.
+		return err
+	}
+	s.wroteAt, s.writeErr = s.now(), err
+	return err
+}
+
+// writeProbe commits one small write, as durably as Create does: it
+// increments the user_version field of the database header, which
+// corsdoctor uses for nothing else (its schema version is a table), so
+// the probe needs no schema of its own and a changed value always makes
+// a page to commit.
+func (s *Store) writeProbe(ctx context.Context) error {
+	err := s.bumpUserVersion(ctx)
+	if err == nil {
+		err = s.checkFile()
+	}
+	if err != nil {
+		return s.unavailable(OpWrite, fmt.Errorf("write probe: %w", err))
 	}
 	return nil
+}
+
+func (s *Store) bumpUserVersion(ctx context.Context) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // no-op after Commit
+	var v int64
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return err
+	}
+	// A PRAGMA takes no parameters; the value is our own integer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, (v+1)%(1<<31))); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// wrote records the outcome of a write for Ping: a creation that committed
+// proves the database writable as well as a probe does, and one that
+// failed for the storage's sake makes /healthz say so at once.
+func (s *Store) wrote(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wroteAt, s.writeErr = s.now(), err
+}
+
+// fileError is checkFile's: the database's path no longer names the file
+// the store opened, or its write-ahead log is gone.
+type fileError struct{ msg string }
+
+func (e *fileError) Error() string { return e.msg }
+
+// checkFile reports a *fileError unless the database's path still names
+// the file the store opened, next to its write-ahead log. SQLite keeps
+// writing to a file that was deleted or replaced (its descriptors still
+// point to the old one) and reports success, but a restart opens whatever
+// is at the path now: a diagnosis committed there would be lost.
+func (s *Store) checkFile() error {
+	fi, err := os.Stat(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &fileError{"database file " + s.path + " was deleted while the server was running"}
+	case err != nil:
+		return &fileError{"check database file: " + err.Error()}
+	case !os.SameFile(fi, s.file):
+		return &fileError{"database file " + s.path + " was replaced by another file while the server was running"}
+	}
+	// The log exists as long as a connection is open (ours are), and holds
+	// the commits not yet copied into the database file.
+	if _, err := os.Stat(s.path + "-wal"); err != nil {
+		return &fileError{"write-ahead log of " + s.path + ": " + err.Error()}
+	}
+	return nil
+}
+
+// unavailable wraps err as an UnavailableError of op.
+func (s *Store) unavailable(op string, err error) error {
+	return &UnavailableError{Op: op, Name: s.name, Err: err}
+}
+
+// storageFailure reports whether err is SQLite failing to use the database
+// (permissions, a read-only or full file system, I/O, corruption, a lock
+// held past the busy timeout), as opposed to a bad statement, a constraint
+// or a cancelled context.
+func storageFailure(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff { // the primary code; extended codes add bits above
+	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
+		sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT,
+		sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL,
+		sqlite3.SQLITE_NOLFS, sqlite3.SQLITE_NOTADB:
+		return true
+	}
+	return false
 }
 
 // Create stores d under a fresh ID and sets d.ID. Before anything is
@@ -193,7 +421,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // d.Redacted, merged with any already there. It sets d.CreatedAt to now if
 // it is zero, and d.Report.Engine to diagnose.Version if that is empty.
 // Create never overwrites: it only inserts, and returns once the row is
-// committed, so a share link built from d.ID is never dangling.
+// durably committed to the file a restart reopens, so a share link built
+// from d.ID is never dangling. When the database cannot take the row, or
+// the file at its path is no longer the one the store opened, the error is
+// an UnavailableError (OpWrite) and d.ID stays unset.
 func (s *Store) Create(ctx context.Context, d *Diagnosis, extraSecret []string) error {
 	d.Redacted = mergeNames(d.Redacted, diagnose.Redact(&d.Report, extraSecret))
 	if d.CreatedAt.IsZero() {
@@ -214,16 +445,48 @@ func (s *Store) Create(ctx context.Context, d *Diagnosis, extraSecret []string) 
 		return fmt.Errorf("encode redacted names: %w", err)
 	}
 	id := NewID()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.writeFailed(fmt.Errorf("begin insert: %w", err))
+	}
+	defer tx.Rollback() // no-op after Commit
 	// A plain INSERT: a (never expected) id collision fails on the primary
 	// key rather than replacing someone else's diagnosis.
-	if _, err := s.w.ExecContext(ctx,
+	if _, err := tx.ExecContext(ctx,
 		`INSERT INTO diagnoses (id, created_at, engine, report, redacted) VALUES (?, ?, ?, ?, ?)`,
 		id, d.CreatedAt.UnixMilli(), d.Report.Engine, string(report), string(redacted),
 	); err != nil {
-		return fmt.Errorf("insert diagnosis: %w", err)
+		return s.writeFailed(fmt.Errorf("insert diagnosis: %w", err))
 	}
+	// The file is checked before COMMIT, so that a file already deleted or
+	// replaced gets nothing (the row is rolled back), and after it, for a
+	// file replaced while the row was being committed.
+	if err := s.checkFile(); err != nil {
+		return s.writeFailed(fmt.Errorf("insert diagnosis: %w", err))
+	}
+	if err := tx.Commit(); err != nil {
+		return s.writeFailed(fmt.Errorf("commit diagnosis: %w", err))
+	}
+	if err := s.checkFile(); err != nil {
+		return s.writeFailed(fmt.Errorf("commit diagnosis: %w", err))
+	}
+	s.wrote(nil)
 	d.ID = id
 	return nil
+}
+
+// writeFailed classifies the error of a write: the storage failing (see
+// storageFailure, and checkFile's errors) becomes an UnavailableError,
+// which Ping reports from now on; anything else (a cancelled context, a
+// constraint) is returned as it is.
+func (s *Store) writeFailed(err error) error {
+	var fe *fileError
+	if !storageFailure(err) && !errors.As(err, &fe) {
+		return err
+	}
+	err = s.unavailable(OpWrite, err)
+	s.wrote(err)
+	return err
 }
 
 // mergeNames returns have followed by the names of add it lacks, comparing
@@ -260,6 +523,11 @@ func (s *Store) Get(ctx context.Context, id string) (*Diagnosis, error) {
 	).Scan(&createdMS, &report, &redacted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
+	}
+	if storageFailure(err) {
+		// No id in this one: share links are capabilities, and this
+		// error is logged.
+		return nil, s.unavailable(OpRead, fmt.Errorf("get diagnosis: %w", err))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get diagnosis %s: %w", id, err)

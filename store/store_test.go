@@ -487,7 +487,7 @@ func TestOpenPragmas(t *testing.T) {
 		want   string
 	}{
 		{name: "journal mode", pragma: "journal_mode", want: "wal"},
-		{name: "synchronous normal", pragma: "synchronous", want: "1"},
+		{name: "synchronous full", pragma: "synchronous", want: "2"},
 		{name: "foreign keys", pragma: "foreign_keys", want: "1"},
 		{name: "busy timeout", pragma: "busy_timeout", want: "5000"},
 	}
