@@ -34,6 +34,37 @@ func newProbeLimiter(next handlers.Prober, n int, wait time.Duration) *probeLimi
 // nothing was sent. A client that goes away while waiting gets its
 // context's error.
 func (l *probeLimiter) Probe(ctx context.Context, r diagnose.Request) (*diagnose.Report, error) {
+	if err := l.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer l.release()
+	return l.next.Probe(ctx, r)
+}
+
+// preparedProber is the diagnose.Prober method that probes an already
+// validated request; the handlers use it when the prober has it, so the
+// limiter passes it through.
+type preparedProber interface {
+	ProbePrepared(ctx context.Context, r diagnose.Prepared) (*diagnose.Report, error)
+}
+
+// ProbePrepared is Probe for a request the handler already validated: it
+// waits for a slot the same way, then probes without validating again.
+func (l *probeLimiter) ProbePrepared(ctx context.Context, r diagnose.Prepared) (*diagnose.Report, error) {
+	if err := l.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer l.release()
+	if pp, ok := l.next.(preparedProber); ok {
+		return pp.ProbePrepared(ctx, r)
+	}
+	return l.next.Probe(ctx, r.Request())
+}
+
+func (l *probeLimiter) release() { <-l.slots }
+
+// acquire takes a slot, waiting up to l.wait.
+func (l *probeLimiter) acquire(ctx context.Context) error {
 	select {
 	case l.slots <- struct{}{}:
 	default:
@@ -42,14 +73,13 @@ func (l *probeLimiter) Probe(ctx context.Context, r diagnose.Request) (*diagnose
 		select {
 		case l.slots <- struct{}{}:
 		case <-t.C:
-			return nil, handlers.Busy(l.wait)
+			return handlers.Busy(l.wait)
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, handlers.Busy(l.wait)
+				return handlers.Busy(l.wait)
 			}
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
-	defer func() { <-l.slots }()
-	return l.next.Probe(ctx, r)
+	return nil
 }

@@ -248,3 +248,39 @@ func TestProbeLimiterReleasesOnPanic(t *testing.T) {
 		t.Errorf("%d slots still taken", len(l.slots))
 	}
 }
+
+// preparedOnly records which method the limiter called.
+type preparedOnly struct{ probes, prepared int }
+
+func (p *preparedOnly) Probe(ctx context.Context, r diagnose.Request) (*diagnose.Report, error) {
+	p.probes++
+	return &diagnose.Report{}, nil
+}
+
+func (p *preparedOnly) ProbePrepared(ctx context.Context, r diagnose.Prepared) (*diagnose.Report, error) {
+	p.prepared++
+	return &diagnose.Report{}, nil
+}
+
+// TestProbeLimiterPassesPreparedThrough: the handlers validate once and
+// probe the prepared request; the limiter must not turn that back into a
+// second validation, and must still hold and release a slot.
+func TestProbeLimiterPassesPreparedThrough(t *testing.T) {
+	next := &preparedOnly{}
+	l := newProbeLimiter(next, 1, time.Second)
+	prep, err := diagnose.NewPrepared(diagnose.Request{URL: "http://127.0.0.1:1/", Origin: "http://127.0.0.1:2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := l.ProbePrepared(context.Background(), prep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if next.prepared != 3 || next.probes != 0 {
+		t.Fatalf("ProbePrepared %d, Probe %d; want 3 and 0", next.prepared, next.probes)
+	}
+	if len(l.slots) != 0 {
+		t.Fatalf("%d slots still held", len(l.slots))
+	}
+}
