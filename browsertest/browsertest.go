@@ -52,11 +52,13 @@ type Fetch struct {
 // in a fresh browser context and runs Fetch in it. A job with ParseURLs
 // instead runs new URL(s) on each and records the results in
 // Result.Parsed; nothing is fetched, so the URLs may name any host.
+// With ParseBase, each is resolved against it: new URL(s, ParseBase).
 type Job struct {
 	ID        string   `json:"id"`
 	PageURL   string   `json:"pageURL"`
 	Fetch     Fetch    `json:"fetch,omitzero"`
 	ParseURLs []string `json:"parseURLs,omitempty"`
+	ParseBase string   `json:"parseBase,omitempty"`
 }
 
 // ConsoleMessage is one line the browser printed for the job's page.

@@ -7,12 +7,15 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"corsdoctor/targetpolicy"
 )
 
 // ProberConfig configures a Prober.
 type ProberConfig struct {
 	// Dial opens connections; the server passes its target policy's dialer.
-	// Nil dials anything (the CLI runs on the user's own machine).
+	// Nil dials anything (the CLI runs on the user's own machine), with
+	// .localhost names resolved to loopback as browsers do.
 	Dial DialFunc
 	// TLSConfig is cloned for https targets (tests add their own roots).
 	TLSConfig *tls.Config
@@ -49,8 +52,9 @@ func NewProber(cfg ProberConfig) *Prober {
 	}
 	dial := cfg.Dial
 	if dial == nil {
-		d := &net.Dialer{}
-		dial = d.DialContext
+		// Anything may be dialled, but names under .localhost reach
+		// loopback as in browsers, not whatever the system resolver says.
+		dial = targetpolicy.AllowAll().Dialer(&net.Dialer{}, nil)
 	}
 	return &Prober{t: &transport{dial: dial, tlsConfig: cfg.TLSConfig, limits: lim}, followups: !cfg.NoFollowups}
 }

@@ -349,6 +349,9 @@ func (w *walker) explain(f *Finding) {
 			detail += " Chromium reports " + ex.Error.Chromium + "."
 		}
 		fix = "Make the endpoint reachable (check the host, port, certificate and that the server is up)."
+		if t, d, x := w.redirectFailure(f); t != "" {
+			title, detail, fix = t, d, x
+		}
 	case "CORSRequestNotHttp":
 		title = "The URL is not http or https"
 		detail = fmt.Sprintf("%s is not an http(s) URL, and CORS requests only work over http and https.", f.Value)

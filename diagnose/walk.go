@@ -285,7 +285,7 @@ func (w *walker) observePreflight(ex *Exchange) {
 				line := ffPreflightDidNotSucceed(st.URL, ex.Response.Status)
 				// A cross-origin redirect taints the preflight's origin, and
 				// Gecko re-runs its ACAO check on the 3xx with origin null.
-				if loc, err := w.cur.Parse(strings.TrimSpace(fr.failures[0].value)); err == nil && originOf(loc) != originOf(w.cur) {
+				if loc, _, err := resolveLocation(fr.failures[0].value, w.cur, Firefox); err == nil && originOf(loc) != originOf(w.cur) {
 					if fs := w.firefoxAccessWithOrigin(ex, "null"); len(fs) > 0 && fs[0].key == "allow-origin" {
 						line = fs[0].console
 					}
@@ -348,31 +348,37 @@ func (w *walker) followRedirect(ex *Exchange) {
 	locRaw, _ := ex.Response.get("Location")
 	if w.hop >= maxRedirects {
 		w.blockAll(st, map[Browser][]failure{
-			Firefox:  {{key: "redirect-limit", reason: "too-many-redirects", console: ffDidNotSucceed(st.URL)}},
+			Firefox:  {{key: "redirect-limit", reason: "CORSDidNotSucceed", value: "more than 20 redirects", console: ffDidNotSucceed(st.URL)}},
 			Chromium: {{key: "redirect-limit", reason: "too-many-redirects"}},
 		})
 		ex.Checks = append(ex.Checks, Check{Name: "At most 20 redirects", Passed: false})
 		return
 	}
-	loc, err := w.cur.Parse(strings.TrimSpace(locRaw))
+	// The Location is resolved with the browser's own URL parser, not
+	// net/url's: "\\host/", percent-encoded and Unicode hosts, tabs and
+	// IPv4 spellings lead where the browser goes, and the next hop's host
+	// is what the dial policy judges.
+	loc, href, err := resolveLocation(locRaw, w.cur, w.only)
 	if err != nil {
+		// Both browsers fail the fetch; Gecko logs reason 2 for it.
 		w.blockAll(st, map[Browser][]failure{
-			Firefox:  {{key: "redirect-location", reason: "invalid-redirect-location", header: "Location", value: locRaw, console: ffDidNotSucceed(st.URL)}},
+			Firefox:  {{key: "redirect-location", reason: "CORSDidNotSucceed", header: "Location", value: locRaw, console: ffDidNotSucceed(st.URL)}},
 			Chromium: {{key: "redirect-location", reason: "invalid-redirect-location", header: "Location", value: locRaw}},
 		})
 		ex.Checks = append(ex.Checks, Check{Name: "Location is a valid URL", Passed: false, Detail: locRaw})
 		return
 	}
-	loc.Fragment, loc.RawFragment = "", ""
 	if loc.Scheme != "http" && loc.Scheme != "https" {
-		w.blockAll(st, notHTTPFailures(w, loc))
+		w.blockAll(st, notHTTPFailures(w, loc.Scheme, href))
 		w.firefoxChannelFailed(st)
-		ex.Checks = append(ex.Checks, Check{Name: "Location is http or https", Passed: false, Detail: loc.String()})
+		ex.Checks = append(ex.Checks, Check{Name: "Location is http or https", Passed: false, Detail: href})
 		return
 	}
 	if loc.User != nil && (w.corsTaint || w.p.Mode == ModeCORS && originOf(loc) != w.p.origin) {
+		// Firefox's reason is "CORS request did not succeed"; the finding
+		// keeps it, and its explanation names the user info.
 		w.blockAll(st, map[Browser][]failure{
-			Firefox:  {{key: "redirect-userinfo", reason: "redirect-userinfo", header: "Location", value: locRaw, console: ffDidNotSucceed(st.URL)}},
+			Firefox:  {{key: "redirect-userinfo", reason: "CORSDidNotSucceed", header: "Location", value: locRaw, console: ffDidNotSucceed(st.URL)}},
 			Chromium: {{key: "redirect-userinfo", reason: "redirect-userinfo", header: "Location", value: locRaw, console: chromiumLine(w.p.target.String(), st.URL, w.p.origin, false, crRedirectCredentials(""))}},
 		})
 		ex.Checks = append(ex.Checks, Check{Name: "Location has no user name or password", Passed: false, Detail: locRaw})
@@ -472,14 +478,15 @@ var (
 )
 
 // notHTTPFailures: a redirect to a non-http(s) URL fails the CORS request.
-func notHTTPFailures(w *walker, loc *url.URL) map[Browser][]failure {
-	target := loc.String()
-	ff := failure{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: ffRequestNotHTTP(target)}
-	if firefoxVetoedSchemes[loc.Scheme] {
-		ff.console = ""
+// Where Gecko vetoes the scheme it prints only reason 2, so that is the
+// Firefox reason; the finding's explanation names the scheme.
+func notHTTPFailures(w *walker, scheme, target string) map[Browser][]failure {
+	ff := failure{key: "not-http", reason: "CORSRequestNotHttp", header: "Location", value: target, console: ffRequestNotHTTP(target)}
+	if firefoxVetoedSchemes[scheme] {
+		ff.reason, ff.console = "CORSDidNotSucceed", ""
 	}
-	cr := failure{key: "not-http", reason: "CORSRequestNotHttp", value: target, console: chromiumLine(w.p.target.String(), target, w.p.origin, false, crCORSDisabledScheme)}
-	if chromiumUnsafeSchemes[loc.Scheme] {
+	cr := failure{key: "not-http", reason: "CORSRequestNotHttp", header: "Location", value: target, console: chromiumLine(w.p.target.String(), target, w.p.origin, false, crCORSDisabledScheme)}
+	if chromiumUnsafeSchemes[scheme] {
 		cr.console = ""
 	}
 	return map[Browser][]failure{Firefox: {ff}, Chromium: {cr}}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -22,8 +23,10 @@ type dialFunc func(ctx context.Context, d *net.Dialer, network, address string) 
 // Dialer returns a dial function for an http.Transport's DialContext. It
 // accepts only "tcp", "tcp4" and "tcp6". It judges a host that spells an IP
 // (see ParseHostIP) directly; otherwise it refuses Deny-listed and localhost
-// names without resolving them, resolves the host with r (net.DefaultResolver
-// if nil), and judges every answer with Decide. It dials the allowed
+// names without resolving them, resolves "localhost" and names under
+// ".localhost" to 127.0.0.1 and ::1 as browsers do (IsLocalhostName), other
+// hosts with r (net.DefaultResolver if nil), and judges every answer with
+// Decide. It dials the allowed
 // addresses in order until one connects; if every answer is refused it
 // returns the *RefusedError for the first.
 //
@@ -129,7 +132,37 @@ func (p *Policy) resolve(ctx context.Context, r Resolver, network, host string) 
 	if err := p.decideName(host, name); err != nil {
 		return nil, err
 	}
+	if IsLocalhostName(host) {
+		// Chromium and Firefox answer "localhost" and every name under
+		// ".localhost" with loopback themselves (RFC 6761 §6.3), without
+		// asking the system resolver, which often knows only "localhost".
+		// The prober does the same, so it reaches what the browser
+		// reaches; the addresses are judged like any other.
+		switch network {
+		case "ip4":
+			return []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1})}, nil
+		case "ip6":
+			return []netip.Addr{netip.IPv6Loopback()}, nil
+		}
+		return []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}, nil
+	}
 	return r.LookupNetIP(ctx, network, name)
+}
+
+// IsLocalhostName reports whether host is "localhost" or a name under
+// ".localhost" (case, one trailing dot and full-width forms aside), which
+// browsers resolve to loopback themselves. (The policy refuses more
+// spellings than this as loopback names; refusing is the safe side.)
+func IsLocalhostName(host string) bool {
+	if _, ok := hostAddr(host); ok {
+		return false
+	}
+	h := strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.HasSuffix(h, ".") {
+		return false
+	}
+	name := normalizeHost(h)
+	return name == "localhost" || strings.HasSuffix(name, ".localhost")
 }
 
 // controlContext returns the net.Dialer.ControlContext hook: it refuses the

@@ -14,6 +14,8 @@
 // A job may carry "parseURLs" instead of "fetch": the page then runs
 // new URL(s) on each and the result's "parsed" lists what each gave,
 // so URL parsing can be compared with the browser's without any traffic.
+// With "parseBase" each is resolved against that base, new URL(s, base),
+// as a Location header is against the URL that answered with it.
 // Each entry of "parsed" is {origin, href, error}.
 // The result is one JSON object on stdout:
 //   {"browser": "...", "version": "...", "consoleCapture": "...",
@@ -509,10 +511,10 @@ function emptyResult(id) {
 
 // pageParseURLs runs in the page: the origin and href each URL parses to,
 // or the TypeError the URL constructor throws.
-function pageParseURLs(urls) {
+function pageParseURLs({ urls, base }) {
   return urls.map(s => {
     try {
-      const u = new URL(s);
+      const u = base ? new URL(s, base) : new URL(s);
       return { origin: u.origin, href: u.href, error: '' };
     } catch (err) {
       return { origin: '', href: '', error: String(err) };
@@ -590,7 +592,7 @@ async function runJob(driver, spec, opts, previous, opening, openNext) {
       log(`job ${spec.id}: page ${spec.pageURL} answered ${resp.status()}`);
     }
     if (spec.parseURLs) {
-      result.parsed = await withTimeout(job.page.evaluate(pageParseURLs, spec.parseURLs), opts.timeoutMs, 'page.evaluate');
+      result.parsed = await withTimeout(job.page.evaluate(pageParseURLs, { urls: spec.parseURLs, base: spec.parseBase ?? '' }), opts.timeoutMs, 'page.evaluate');
       return { result, next: openNext() };
     }
     const out = await withTimeout(
