@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"corsdoctor/diagnose"
+	"corsdoctor/remedy"
 )
 
 // headerFlags collects repeatable -H values in order.
@@ -33,6 +34,10 @@ const checkUsage = `Usage: corsdoctor check URL --origin ORIGIN [flags]
 Sends the requests a browser would send for fetch(URL) from a page on
 ORIGIN, and says whether Firefox and Chromium let the page read the
 response, and if not, which header breaks which rule and how to fix it.
+
+The report starts with "Fix this first": the root cause, the layer that
+refused, and the change to make for the detected server stack (--stack
+picks another).
 
 Exit status: 0 both browsers allow, 1 at least one blocks, 2 bad input.
 
@@ -59,6 +64,7 @@ func Check(ctx context.Context, args []string, getenv func(string) string, stdin
 		asJSON      = fs.Bool("json", false, "print the diagnosis as JSON (schema in README)")
 		noColor     = fs.Bool("no-color", false, "disable colour (also NO_COLOR)")
 		noFollowups = fs.Bool("no-followups", false, "do not send extra preflights to find what a silent server refused")
+		stackFlag   = fs.String("stack", "", "server `stack` to write the fix for, instead of the detected one: "+stackIDs())
 	)
 	fs.Var(&headers, "H", "request `header` 'Name: value' (repeatable)")
 	fs.Usage = func() {
@@ -90,6 +96,14 @@ func Check(ctx context.Context, args []string, getenv func(string) string, stdin
 	if *timeout <= 0 {
 		return UsageErrorf("--timeout must be positive")
 	}
+	var stack remedy.StackID
+	if *stackFlag != "" {
+		id, err := remedy.ParseStackID(*stackFlag)
+		if err != nil {
+			return UsageErrorf("--stack: %v", err)
+		}
+		stack = id
+	}
 
 	req := diagnose.Request{
 		URL:              positional[0],
@@ -111,6 +125,10 @@ func Check(ctx context.Context, args []string, getenv func(string) string, stdin
 	if err != nil {
 		return err
 	}
+	if stack != "" {
+		// The fix for the chosen stack, from the same evidence.
+		rep.RootCause = diagnose.Explain(rep, stack)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -125,6 +143,15 @@ func Check(ctx context.Context, args []string, getenv func(string) string, stdin
 		return errBlocked
 	}
 	return nil
+}
+
+// stackIDs lists the stack IDs --stack takes.
+func stackIDs() string {
+	var ids []string
+	for _, s := range remedy.Stacks() {
+		ids = append(ids, string(s.ID))
+	}
+	return strings.Join(ids, ", ")
 }
 
 func durationEnv(getenv func(string) string, key string, def time.Duration) time.Duration {

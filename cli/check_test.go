@@ -16,6 +16,7 @@ import (
 
 	"corsdoctor/diagnose"
 	"corsdoctor/fixture"
+	"corsdoctor/remedy"
 	"corsdoctor/termsafe"
 )
 
@@ -66,6 +67,9 @@ func TestCheckExitCodes(t *testing.T) {
 		{"every bad field at once", []string{"api.example.com/items", "--origin", origin + "/", "-X", "GE T"}, nil, ExitUsage, "", "corsdoctor: url: \"api.example.com/items\" has no scheme"},
 		{"every bad field, one line each", []string{"api.example.com/items", "--origin", origin + "/", "-X", "GE T"}, nil, ExitUsage, "", "\ncorsdoctor: origin: "},
 		{"CR in header value", []string{fx.URL("target") + "/ok", "--origin", origin, "-H", "X-A: a\rb"}, nil, ExitUsage, "", "CR, LF or NUL"},
+		{"unknown stack", []string{fx.URL("target") + "/blocked", "--origin", origin, "--stack", "iis"}, nil, ExitUsage, "", `--stack: unknown stack "iis": valid stacks are nginx, apache, caddy`},
+		{"fix this first comes first", []string{fx.URL("target") + "/blocked", "--origin", origin}, nil, ExitBlocked, "Fix this first\n  ", ""},
+		{"chosen stack", []string{fx.URL("target") + "/blocked", "--origin", origin, "--stack", "Spring"}, nil, ExitBlocked, "Stack:    Spring (MVC + Security) [spring] (chosen with --stack; unverified)", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,6 +81,9 @@ func TestCheckExitCodes(t *testing.T) {
 			}
 			if code != tc.wantCode {
 				t.Fatalf("exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.wantCode, stdout.String(), stderr.String())
+			}
+			if tc.wantCode == ExitBlocked && !strings.HasPrefix(stdout.String(), "Fix this first\n") {
+				t.Errorf("a blocked report does not start with Fix this first:\n%.300s", stdout.String())
 			}
 			if !strings.Contains(stdout.String(), tc.wantOut) {
 				t.Errorf("stdout lacks %q:\n%s", tc.wantOut, stdout.String())
@@ -127,6 +134,19 @@ func TestCheckJSONSchema(t *testing.T) {
 			t.Errorf("%s = %v, want %v", path, got, want)
 		}
 	}
+	for path, want := range map[string]any{
+		"root_cause.layer":            "cors-middleware",
+		"root_cause.fix.where":        "server",
+		"root_cause.stack.confidence": "none",
+		"root_cause.stack.id":         "unknown",
+	} {
+		if got := get(path); got != want {
+			t.Errorf("%s = %v, want %v", path, got, want)
+		}
+	}
+	if code, _ := get("root_cause.fix.snippet.code").(string); !strings.Contains(code, "Access-Control-Allow-Methods") {
+		t.Errorf("root_cause.fix.snippet.code = %q", code)
+	}
 	reasons, _ := get("preflight.reasons").([]any)
 	if len(reasons) == 0 {
 		t.Errorf("preflight.reasons is empty")
@@ -152,8 +172,40 @@ func TestCheckJSONSchema(t *testing.T) {
 	if len(exchanges) != 1 {
 		t.Errorf("want only the preflight exchange (the PUT must not be sent), got %d", len(exchanges))
 	}
-	if n := len(fx.RequestsTo("/put")); n != 1 {
-		t.Errorf("the server saw %d requests, want 1 (the preflight only)", n)
+	// Only preflights reach the server: the browser's, and the follow-ups
+	// that find what it refused. The PUT itself is never sent.
+	for _, r := range fx.RequestsTo("/put") {
+		if r.Method != "OPTIONS" {
+			t.Errorf("the server saw a %s, want preflights only", r.Method)
+		}
+	}
+}
+
+// TestCheckJSONStack: --stack writes root_cause for the chosen stack and
+// keeps what detection found.
+func TestCheckJSONStack(t *testing.T) {
+	fx := startFixture(t)
+	var stdout, stderr bytes.Buffer
+	err := Check(context.Background(), []string{fx.URL("target") + "/put", "--origin", fx.URL("page"), "-X", "PUT", "--json", "--stack", "express-cors"}, env(nil), nil, &stdout, &stderr)
+	if ExitCode(err, &stderr) != ExitBlocked {
+		t.Fatalf("want exit 1, got %v (%s)", err, stderr.String())
+	}
+	var rep diagnose.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	rc := rep.RootCause
+	if rc == nil {
+		t.Fatal("no root_cause")
+	}
+	if rc.Stack.ID != remedy.ExpressCors || !rc.Stack.Chosen || !rc.Stack.Verified || rc.Stack.Detected != remedy.Unknown {
+		t.Errorf("stack = %+v", rc.Stack)
+	}
+	if rc.Fix.Snippet.Stack != remedy.ExpressCors || !strings.Contains(rc.Fix.Snippet.Code, "cors(") {
+		t.Errorf("snippet = %+v", rc.Fix.Snippet)
+	}
+	if len(fx.RequestsTo("/put")) == 0 {
+		t.Error("nothing was probed")
 	}
 }
 
@@ -203,6 +255,121 @@ func TestTextReportGolden(t *testing.T) {
 		if !bytes.Equal(out.Bytes(), want) {
 			t.Errorf("%s differs; got:\n%s", name, out.String())
 		}
+	}
+}
+
+// TestTextReportRootCauseGolden checks the report of a preflight that an
+// authentication layer behind nginx answers 401, with the fix written for
+// a chosen, unverified stack: the "Fix this first" block comes first, the
+// checks that fail only because of it are listed once under the printed
+// error, without console lines.
+func TestTextReportRootCauseGolden(t *testing.T) {
+	req := diagnose.Request{
+		URL:     "https://api.example.com/items",
+		Origin:  "https://app.example.com",
+		Method:  "PUT",
+		Headers: []diagnose.Header{{Name: "Content-Type", Value: "application/json"}, {Name: "Authorization", Value: "Bearer x"}},
+	}
+	exchanges := []diagnose.Exchange{{
+		Step:    diagnose.Step{Kind: diagnose.StepPreflight, URL: "https://api.example.com/items"},
+		Request: diagnose.SentRequest{Method: "OPTIONS", URL: "https://api.example.com/items", Proto: "HTTP/1.1"},
+		Response: &diagnose.Response{Proto: "HTTP/1.1", Status: 401, StatusText: "Unauthorized", Headers: []diagnose.Header{
+			{Name: "Server", Value: "nginx/1.24.0"},
+			{Name: "WWW-Authenticate", Value: "Bearer realm=\"api\"\x1b]0;pwned\x07"},
+		}},
+	}}
+	rep, err := diagnose.Evaluate(req, exchanges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.RootCause == nil || !rep.RootCause.Collapses {
+		t.Fatalf("root cause = %+v, want a collapsing one", rep.RootCause)
+	}
+	rep.RootCause = diagnose.Explain(rep, remedy.Spring)
+	var out bytes.Buffer
+	WriteText(&out, rep, false)
+	assertTerminalSafe(t, "text report", out.String())
+	for _, want := range []string{
+		`WWW-Authenticate: Bearer realm="api"\x1b]0;pwned\x07`,
+		"Stack:    Spring (MVC + Security) [spring] (chosen with --stack; detected: nginx; unverified)",
+		"  Fails next, once this is fixed (no browser prints these yet)\n    All follow from the root cause above",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// Console lines only for the error the browsers print.
+	if n := strings.Count(out.String(), "    Chromium: "); n != 1 {
+		t.Errorf("%d Chromium console lines, want 1 (the printed error's)", n)
+	}
+	golden := filepath.Join("testdata", "text-report-root-cause.golden")
+	if *update {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cli -update)", err)
+	}
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("%s differs; got:\n%s", golden, out.String())
+	}
+}
+
+// TestTextNotChecked: checks no browser got to (after a redirected
+// preflight) read "not checked", never "ok".
+func TestTextNotChecked(t *testing.T) {
+	req := diagnose.Request{URL: "https://api.example.com/items", Origin: "https://app.example.com", Method: "PUT"}
+	rep, err := diagnose.Evaluate(req, []diagnose.Exchange{{
+		Step:     diagnose.Step{Kind: diagnose.StepPreflight, URL: "https://api.example.com/items"},
+		Request:  diagnose.SentRequest{Method: "OPTIONS", URL: "https://api.example.com/items", Proto: "HTTP/1.1"},
+		Response: &diagnose.Response{Proto: "HTTP/1.1", Status: 301, Headers: []diagnose.Header{{Name: "Location", Value: "https://api.example.com/items/"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	WriteText(&out, rep, false)
+	n := 0
+	for _, c := range rep.Exchanges[0].Checks {
+		if !c.NotChecked {
+			continue
+		}
+		n++
+		if want := "       --   " + c.Name + ": not checked\n"; !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+		if strings.Contains(out.String(), "ok   "+c.Name+"\n") {
+			t.Errorf("%s reads ok", c.Name)
+		}
+	}
+	if n == 0 {
+		t.Fatal("fixture: no check is not checked")
+	}
+}
+
+// TestReadmeListsEveryStack keeps README's stack table in step with
+// remedy.Stacks(): every ID --stack takes, its name, and whether it is
+// verified.
+func TestReadmeListsEveryStack(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, s := range remedy.Stacks() {
+		verified := "no (marked `unverified`)"
+		if s.Verified {
+			verified = "yes"
+		}
+		row := "| `" + string(s.ID) + "` | " + s.Name + " | " + s.Language + " | " + verified + " |\n"
+		if !strings.Contains(readme, row) {
+			t.Errorf("README lacks the row %q", row)
+		}
+	}
+	if n := strings.Count(readme, "(marked `unverified`) |\n") + strings.Count(readme, " | yes |\n"); n != len(remedy.Stacks()) {
+		t.Errorf("README's stack table has %d rows, want %d", n, len(remedy.Stacks()))
 	}
 }
 

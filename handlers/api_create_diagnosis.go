@@ -13,8 +13,10 @@ import (
 )
 
 // APICreateDiagnosis handles "POST /api/v1/diagnoses": the body is the
-// CLI's JSON input (diagnose.Request's fields, plus "secret_headers"); the
-// answer is 201 with the stored diagnosis and a Location header. It creates
+// CLI's JSON input (diagnose.Request's fields, plus "secret_headers" and
+// "stack", the stack to write the fix for, which the share link then
+// keeps); the answer is 201 with the stored diagnosis and a Location
+// header. It creates
 // the diagnosis through create, the path it shares with the form, and
 // every failure is a JSON error from writeError.
 func APICreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) http.HandlerFunc {
@@ -22,6 +24,9 @@ func APICreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) h
 		diagnose.Request
 		// SecretHeaders names extra headers whose values must not be stored.
 		SecretHeaders []string `json:"secret_headers,omitempty"`
+		// Stack is the server stack to write root_cause's fix for
+		// instead of the detected one; the share link then keeps it.
+		Stack string `json:"stack,omitempty"`
 	}
 	set = set.withDefaults()
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -53,12 +58,14 @@ func APICreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) h
 			}
 			secretErr = err
 		}
-		d, err := create(r, logger, p, st, set, newDiagnosis{req: in.Request, secret: in.SecretHeaders, inputErr: secretErr})
+		stack, stackErr := parseStack(in.Stack)
+		d, err := create(r, logger, p, st, set, newDiagnosis{req: in.Request, secret: in.SecretHeaders, inputErr: errors.Join(secretErr, stackErr), stack: stack})
 		if err != nil {
 			writeError(w, r, logger, err)
 			return
 		}
 		out := newAPIDiagnosis(r, set, d)
+		out.URL = withStack(out.URL, stack)
 		w.Header().Set("Location", out.URL)
 		writeJSON(w, http.StatusCreated, out)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"corsdoctor/diagnose"
+	"corsdoctor/remedy"
 	"corsdoctor/store"
 )
 
@@ -31,6 +32,9 @@ type newDiagnosis struct {
 	// secret name it could not read), reported together with the
 	// request's so that every wrong field is named at once.
 	inputErr error
+	// stack, when set, is the server stack the root cause's fix is
+	// written for instead of the detected one.
+	stack remedy.StackID
 }
 
 // create is the one way a diagnosis is made, for the form
@@ -73,6 +77,10 @@ func create(r *http.Request, logger *slog.Logger, p Prober, st Store, set Settin
 		return nil, err
 	}
 
+	if in.stack != "" {
+		// The fix for the chosen stack, from the same evidence.
+		rep.RootCause = diagnose.Explain(rep, in.stack)
+	}
 	d := &store.Diagnosis{Report: *rep}
 	if err := st.Create(r.Context(), d, in.secret); err != nil {
 		return nil, fmt.Errorf("store diagnosis: %w", err)

@@ -9,12 +9,15 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"corsdoctor/remedy"
 )
 
 // pageCache keeps rendered diagnosis pages, least recently used out
 // first, within a byte budget. A stored diagnosis never changes, so
-// neither does its page: the only request-dependent input is the host in
-// the absolute share link, which is part of the key. Caching turns the
+// neither does its page: the only request-dependent inputs are the host in
+// the absolute share link and the stack the fix is written for (?stack=),
+// which are part of the key. Caching turns the
 // hot path of a shared link (a team opening it at once) from a database
 // read, a JSON decode and a render into a map lookup.
 type pageCache struct {
@@ -27,12 +30,17 @@ type pageCache struct {
 
 // pageKey names one rendering of a diagnosis: the page embeds its own
 // absolute share link, so the host it was asked for (and whether over
-// TLS) is part of it. A struct rather than a joined string keeps the hot
-// path of a cache hit free of allocations.
+// TLS) is part of it, and so is the stack its fix is written for. A
+// struct rather than a joined string keeps the hot path of a cache hit
+// free of allocations.
 type pageKey struct {
 	id   string
 	host string // empty when the dashboard has a fixed --base-url
 	tls  bool
+	// stack is the ?stack= asked for, canonical (remedy.ParseStackID), or
+	// "" for the stack stored with the diagnosis. Only valid IDs reach
+	// the cache, so a stranger cannot fill it with made-up variants.
+	stack remedy.StackID
 }
 
 type cachedPage struct {

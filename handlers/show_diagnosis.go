@@ -16,13 +16,24 @@ const pageCacheBytes = 32 << 20
 
 // ShowDiagnosis handles "GET /d/{id}": the permanent, immutable page of
 // one diagnosis. Unknown, malformed and expired ids get the friendly 404.
-// Rendered pages are cached (see pageCache) and carry an ETag, so a
-// teammate reloading a shared link gets a 304.
+// ?stack=ID re-explains the stored report for that stack (the "Fix this
+// first" box's picker is a GET form, so the URL stays a share link); an
+// unknown ID is a 400 naming the valid ones. Rendered pages are cached
+// per stack (see pageCache) and carry an ETag, so a teammate reloading a
+// shared link gets a 304.
 func ShowDiagnosis(logger *slog.Logger, st Store, set Settings) http.HandlerFunc {
 	set = set.withDefaults()
 	cache := newPageCache(pageCacheBytes)
 	return func(w http.ResponseWriter, r *http.Request) {
 		key := pageKey{id: r.PathValue("id")}
+		if r.URL.RawQuery != "" {
+			stack, err := stackQuery(r.URL.RawQuery)
+			if err != nil {
+				writeError(w, r, logger, err)
+				return
+			}
+			key.stack = stack
+		}
 		if set.BaseURL == "" {
 			key.host, key.tls = r.Host, r.TLS != nil
 		}
@@ -39,7 +50,7 @@ func ShowDiagnosis(logger *slog.Logger, st Store, set Settings) http.HandlerFunc
 			}
 			buf := bufPool.Get().(*bytes.Buffer)
 			buf.Reset()
-			err = templates.DiagnosisPage(diagnosisView(r, set, d)).Render(r.Context(), buf)
+			err = templates.DiagnosisPage(diagnosisView(r, set, d, key.stack)).Render(r.Context(), buf)
 			body := bytes.Clone(buf.Bytes())
 			bufPool.Put(buf)
 			if err != nil {

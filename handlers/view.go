@@ -11,6 +11,7 @@ import (
 
 	"corsdoctor/diagnose"
 	"corsdoctor/export"
+	"corsdoctor/remedy"
 	"corsdoctor/store"
 	"corsdoctor/templates"
 )
@@ -247,15 +248,16 @@ func (m *exchangeMarks) locate(exs []diagnose.Exchange, f diagnose.Finding) stri
 }
 
 // diagnosisView builds the results page's view model from a stored
-// diagnosis. It is pure: everything it needs is in d, r (for the absolute
-// share link) and the settings.
-func diagnosisView(r *http.Request, set Settings, d *store.Diagnosis) templates.DiagnosisView {
+// diagnosis, its fix written for stack ("" : the stack stored with it). It
+// is pure: everything it needs is in d, r (for the absolute share link)
+// and the settings.
+func diagnosisView(r *http.Request, set Settings, d *store.Diagnosis, stack remedy.StackID) templates.DiagnosisView {
 	rep := &d.Report
 	sharePath := "/d/" + d.ID
 	v := templates.DiagnosisView{
 		ID:        d.ID,
-		SharePath: sharePath,
-		ShareURL:  absoluteURL(r, set, sharePath),
+		SharePath: withStack(sharePath, stack),
+		ShareURL:  withStack(absoluteURL(r, set, sharePath), stack),
 		RerunURL:  "/?from=" + url.QueryEscape(d.ID),
 		Engine:    rep.Engine,
 		RanAt:     rep.RanAt.UTC().Format("2 Jan 2006 15:04:05 UTC"),
@@ -303,6 +305,11 @@ func diagnosisView(r *http.Request, set Settings, d *store.Diagnosis) templates.
 		v.Preflight.Reasons = append(v.Preflight.Reasons, show(pr.Detail))
 	}
 
+	rc := rootCauseFor(rep, stack)
+	if rc != nil {
+		v.RootCause = rootCauseView(rep, rc, d.ID)
+	}
+
 	marks := &exchangeMarks{response: map[string]bool{}, request: map[string]bool{}, missing: map[int][]string{}}
 	order := make([]int, 0, len(rep.Findings))
 	for i := range rep.Findings {
@@ -329,7 +336,16 @@ func diagnosisView(r *http.Request, set Settings, d *store.Diagnosis) templates.
 			Header:   show(f.Header),
 			Value:    show(f.Value),
 			Browsers: browserList(f.Browsers),
+			Role:     f.Role,
 			LineHref: marks.locate(rep.Exchanges, f),
+		}
+		if f.Severity == diagnose.SeverityError && fv.Role == "" {
+			// Stored before roles existed: the browsers' first errors are
+			// the ones they report.
+			fv.Role = "fails-next"
+			if len(f.ReportedBy) > 0 {
+				fv.Role = "printed"
+			}
 		}
 		switch f.Severity {
 		case diagnose.SeverityError:
@@ -346,13 +362,19 @@ func diagnosisView(r *http.Request, set Settings, d *store.Diagnosis) templates.
 		if _, ok := diagnose.LookupReason(f.Reason); ok {
 			fv.ReasonURL = "/reasons/" + url.PathEscape(f.Reason)
 		}
-		for _, c := range []templates.ConsoleLine{{Browser: "Firefox", Text: f.Console.Firefox}, {Browser: "Chromium", Text: f.Console.Chromium}, {Browser: "Safari", Text: f.Console.Safari}} {
-			if c.Text != "" {
-				c.Text, _ = printable(c.Text, 0)
-				fv.Console = append(fv.Console, c)
-			}
+		switch {
+		case collapses(rc, f):
+			// Folded into the root cause box (RootCause.Collapsed).
+		case fv.Role == "printed":
+			fv.Console = consoleLines(f)
+			v.Printed = append(v.Printed, fv)
+		case fv.Role == "fails-next":
+			// No browser prints it yet, so it gets no console lines.
+			v.FailsNext = append(v.FailsNext, fv)
+		default:
+			fv.Console = consoleLines(f)
+			v.Other = append(v.Other, fv)
 		}
-		v.Findings = append(v.Findings, fv)
 	}
 
 	for i, ex := range rep.Exchanges {
@@ -388,7 +410,7 @@ func diagnosisView(r *http.Request, set Settings, d *store.Diagnosis) templates.
 		CurlActual: export.Curl(export.ActualRequest(rep)),
 		Fetch:      export.Fetch(rep.Request),
 		HARURL:     sharePath + "/har",
-		JSONURL:    "/api/v1/diagnoses/" + url.PathEscape(d.ID),
+		JSONURL:    withStack("/api/v1/diagnoses/"+url.PathEscape(d.ID), stack),
 	}
 	if pf, ok := export.PreflightRequest(rep); ok {
 		v.Export.CurlPreflight = export.Curl(pf)
@@ -433,8 +455,8 @@ func stepView(i int, ex diagnose.Exchange) templates.StepView {
 		s.Status = "no response"
 	}
 	for _, c := range ex.Checks {
-		s.Checks = append(s.Checks, templates.CheckView{Name: c.Name, Passed: c.Passed, Detail: show(c.Detail)})
-		if !c.Passed {
+		s.Checks = append(s.Checks, templates.CheckView{Name: c.Name, Passed: c.Passed && !c.NotChecked, NotChecked: c.NotChecked, Detail: show(c.Detail)})
+		if !c.Passed && !c.NotChecked {
 			s.OK = false
 		}
 	}

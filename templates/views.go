@@ -18,8 +18,12 @@ const (
 	ProgressID = "progress"
 	VerdictID  = "verdict"
 	FindingsID = "findings"
-	TimelineID = "timeline"
-	ExchangeID = "exchanges"
+	// RootCauseID is the "Fix this first" box at the top of a diagnosis.
+	RootCauseID = "root-cause"
+	// FixSnippetID is the fix's ready-to-paste code, for the copy button.
+	FixSnippetID = "fix-snippet"
+	TimelineID   = "timeline"
+	ExchangeID   = "exchanges"
 )
 
 // PageMeta is what the layout needs from every page.
@@ -164,7 +168,11 @@ type FindingView struct {
 	Header    string
 	Value     string
 	Browsers  string // "Firefox and Chromium"
-	Console   []ConsoleLine
+	// Role is "printed" (the first error a browser prints), "fails-next"
+	// (fails too, but no browser prints it until the printed one is
+	// fixed; it carries no console lines) or "" (warnings and notes).
+	Role    string
+	Console []ConsoleLine
 	// LineHref points at the offending header line in the raw exchange.
 	LineHref string
 }
@@ -173,7 +181,21 @@ type FindingView struct {
 type CheckView struct {
 	Name   string
 	Passed bool
-	Detail string
+	// NotChecked marks a check no browser got as far as: neither passed
+	// nor failed, and never shown with a tick.
+	NotChecked bool
+	Detail     string
+}
+
+// State is "passed", "failed" or "not-checked", for data attributes.
+func (c CheckView) State() string {
+	switch {
+	case c.NotChecked:
+		return "not-checked"
+	case c.Passed:
+		return "passed"
+	}
+	return "failed"
 }
 
 // StepView is one exchange in the timeline.
@@ -266,23 +288,32 @@ type PreflightView struct {
 
 // DiagnosisView is a stored diagnosis.
 type DiagnosisView struct {
-	ID         string
-	SharePath  string // "/d/ID"
-	ShareURL   string // absolute, for copying
-	RerunURL   string
-	Engine     string
-	RanAt      string // human, UTC
-	RanAtISO   string
-	Duration   string
-	ExpiresOn  string
-	Request    RequestView
-	Redacted   []string
-	Dropped    []DroppedView
-	Blocked    bool
-	Headline   string
-	Verdicts   []VerdictView
-	Preflight  PreflightView
-	Findings   []FindingView
+	ID        string
+	SharePath string // "/d/ID"
+	ShareURL  string // absolute, for copying
+	RerunURL  string
+	Engine    string
+	RanAt     string // human, UTC
+	RanAtISO  string
+	Duration  string
+	ExpiresOn string
+	Request   RequestView
+	Redacted  []string
+	Dropped   []DroppedView
+	Blocked   bool
+	Headline  string
+	Verdicts  []VerdictView
+	Preflight PreflightView
+	// RootCause is the "Fix this first" box; nil when the browsers allow
+	// the request and nothing will bite later.
+	RootCause *RootCauseView
+	// Printed are the errors some browser prints (the symptoms), and
+	// FailsNext the checks that fail too and would be printed once those
+	// are fixed. Errors folded into the root cause (RootCause.Collapsed)
+	// are in neither. Other holds the warnings and notes.
+	Printed    []FindingView
+	FailsNext  []FindingView
+	Other      []FindingView
 	Errors     int
 	Warnings   int
 	Notes      int
@@ -293,6 +324,91 @@ type DiagnosisView struct {
 	Followups  []ExchangeView
 	Export     ExportView
 	ExtraNotes []string
+}
+
+// Shown is how many finding cards the findings panel shows.
+func (v DiagnosisView) Shown() int { return len(v.Printed) + len(v.FailsNext) + len(v.Other) }
+
+// RootCauseView is the "Fix this first" box: the root cause in one
+// sentence, the evidence, the stack, and the change to make.
+type RootCauseView struct {
+	Summary string
+	// Layer is the refusing layer's ID ("authentication") and LayerLabel
+	// its name for people ("Authentication layer"); LayerLabel is empty
+	// when nothing refused (a warning on an allowed request).
+	Layer      string
+	LayerLabel string
+	// Warning is true when the browsers allow the request today and the
+	// box is about a warning that will bite later.
+	Warning  bool
+	Step     string // "preflight", "actual (redirect hop 1)"
+	Evidence []string
+	// Where is "server" or "client" (the page's fetch() must change).
+	Where string
+	Steps []string
+	// Notes are the stack's traps and version notes (where defaults
+	// changed between versions).
+	Notes []string
+	// Snippet is the ready-to-paste change, SnippetLabel says what it is
+	// ("nginx configuration", "The page's fetch()").
+	Snippet      string
+	SnippetLabel string
+	Language     string
+	// ShowStack is false when the fix does not depend on the server's
+	// stack (a change to the page's fetch(), an unreachable server).
+	ShowStack bool
+	Stack     StackView
+	// StackForm re-renders the fix for another stack (a GET form, so it
+	// works without JavaScript and the URL is a share link).
+	StackForm StackFormView
+	// Collapsed are the failed checks at Step that follow from a layer
+	// that does not speak CORS at all: one root cause, not several
+	// failures.
+	Collapsed []CollapsedView
+}
+
+// StackView is the server stack the fix is written for.
+type StackView struct {
+	ID   string
+	Name string
+	// Confidence is high, medium, low or none ("" for the user's choice),
+	// and ConfidenceLabel says it in words ("medium confidence",
+	// "nothing recognisable detected").
+	Confidence      string
+	ConfidenceLabel string
+	Evidence        []string
+	// Chosen is true when the user picked the stack; DetectedName then
+	// names what detection found ("" when it found nothing else).
+	Chosen       bool
+	DetectedName string
+	// Verified is false for stacks whose snippets are not proven on real
+	// servers: the page marks them "unverified".
+	Verified bool
+}
+
+// StackFormView is the stack picker.
+type StackFormView struct {
+	Action  string // "/d/ID"
+	Options []StackOption
+}
+
+// StackOption is one stack in the picker.
+type StackOption struct {
+	ID       string
+	Label    string // "nginx", "Spring (MVC + Security), unverified"
+	Selected bool
+}
+
+// CollapsedView is a failed check folded into the root cause.
+type CollapsedView struct {
+	Title     string
+	Reason    string
+	ReasonURL string
+	// Printed is true for the one the browsers print; only it carries
+	// console lines.
+	Printed  bool
+	Browsers string
+	Console  []ConsoleLine
 }
 
 // ReasonView is one entry of the reason catalogue.
