@@ -20,12 +20,14 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"corsdoctor/browsertest"
 	"corsdoctor/diagnose"
 	"corsdoctor/handlers"
+	"corsdoctor/remedy"
 	"corsdoctor/store"
 	"corsdoctor/targetpolicy"
 	"corsdoctor/web"
@@ -48,6 +50,13 @@ func target(t *testing.T) *httptest.Server {
 			}
 			w.Header().Set("Access-Control-Allow-Origin", "*")
 			w.Write([]byte(`{"ok":true}`))
+		case "/auth":
+			// An authentication layer behind nginx that answers every
+			// request, preflights included, before CORS: the root cause
+			// the "Fix this first" box names.
+			w.Header().Set("Server", "nginx/1.24.0")
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+			w.WriteHeader(http.StatusUnauthorized)
 		case "/ok":
 			w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
 			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT")
@@ -302,4 +311,125 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+type rootCauseBox struct {
+	URL               string `json:"url"`
+	Present           bool   `json:"present"`
+	FirstAfterVerdict bool   `json:"firstAfterVerdict"`
+	Summary           string `json:"summary"`
+	Layer             string `json:"layer"`
+	Stack             string `json:"stack"`
+	StackName         string `json:"stackName"`
+	Unverified        bool   `json:"unverified"`
+	Selected          string `json:"selected"`
+	Snippet           string `json:"snippet"`
+	CopyVisible       bool   `json:"copyVisible"`
+	Collapsed         int    `json:"collapsed"`
+	RedCards          int    `json:"redCards"`
+	ShareLink         string `json:"shareLink"`
+}
+
+// TestRootCauseBoxChromium opens a diagnosis whose preflight an
+// authentication layer answers 401: the page shows "Fix this first" with
+// the detected stack's fix, and picking another stack in its select
+// re-renders the snippet for that stack, with ?stack= in the URL and in
+// the share link, without probing the target again.
+func TestRootCauseBoxChromium(t *testing.T) {
+	browsertest.Require(t, browsertest.Chromium)
+	var probes atomic.Int32
+	tgt := target(t)
+	counted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		probes.Add(1)
+		tgt.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(counted.Close)
+	dash, logs := dashboard(t)
+
+	body, _ := json.Marshal(map[string]any{"url": counted.URL + "/auth", "origin": "https://app.example.com", "method": "PUT",
+		"headers": []map[string]string{{"name": "Content-Type", "value": "application/json"}}})
+	resp, err := http.Post(dash.URL+"/api/v1/diagnoses", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		URL    string          `json:"url"`
+		Report diagnose.Report `json:"report"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated || created.Report.RootCause == nil {
+		t.Fatalf("create: %d %v %+v", resp.StatusCode, err, created.Report.RootCause)
+	}
+	sent := probes.Load()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, file, _, _ := runtime.Caller(0)
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(filepath.Dir(file), "rootcause.mjs"), "--browser", "chromium", "--page", created.URL, "--stack", "spring")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("rootcause.mjs: %v\n%s", err, stderr.String())
+	}
+	var r struct {
+		Version       string       `json:"version"`
+		Error         string       `json:"error"`
+		ConsoleErrors []string     `json:"consoleErrors"`
+		CSPViolations []string     `json:"cspViolations"`
+		PageErrors    []string     `json:"pageErrors"`
+		Before        rootCauseBox `json:"before"`
+		After         rootCauseBox `json:"after"`
+		Clipboard     string       `json:"clipboard"`
+		Narrow        int          `json:"narrowOverflow"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("decode: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	if r.Error != "" {
+		t.Fatalf("the flow failed: %s\nserver log:\n%s", r.Error, logs)
+	}
+	t.Logf("chromium %s", r.Version)
+	if len(r.ConsoleErrors)+len(r.CSPViolations)+len(r.PageErrors) > 0 {
+		t.Errorf("console errors %q, CSP violations %q, page errors %q", r.ConsoleErrors, r.CSPViolations, r.PageErrors)
+	}
+
+	rc := created.Report.RootCause
+	b := r.Before
+	if !b.Present || !b.FirstAfterVerdict || b.Summary != rc.Summary || b.Layer != "refused by the authentication layer" {
+		t.Errorf("box before = %+v", b)
+	}
+	if b.Stack != "nginx" || b.Selected != "nginx" || b.StackName != "nginx" || b.Unverified {
+		t.Errorf("detected stack: %q selected %q name %q unverified %v", b.Stack, b.Selected, b.StackName, b.Unverified)
+	}
+	if b.Snippet != rc.Fix.Snippet.Code || !strings.Contains(b.Snippet, "add_header Access-Control-Allow-Origin") || !b.CopyVisible {
+		t.Errorf("nginx snippet = %q (copy button visible %v)", b.Snippet, b.CopyVisible)
+	}
+	if b.Collapsed < 2 || b.RedCards != 0 {
+		t.Errorf("collapsed %d, red cards %d", b.Collapsed, b.RedCards)
+	}
+
+	a := r.After
+	if a.URL != created.URL+"?stack=spring" || a.ShareLink != created.URL+"?stack=spring" {
+		t.Errorf("after picking spring: URL %q, share link %q", a.URL, a.ShareLink)
+	}
+	if a.Stack != "spring" || a.Selected != "spring" || !a.Unverified || a.Summary != b.Summary {
+		t.Errorf("box after = %+v", a)
+	}
+	want := diagnose.Explain(&created.Report, remedy.Spring).Fix.Snippet.Code
+	if a.Snippet != want || !strings.Contains(a.Snippet, "CorsConfigurationSource") || a.Snippet == b.Snippet {
+		t.Errorf("spring snippet = %q, want %q", a.Snippet, want)
+	}
+	if r.Clipboard != a.Snippet {
+		t.Errorf("the copy button copied %q", r.Clipboard)
+	}
+	if r.Narrow > 0 {
+		t.Errorf("the page overflows by %d px at 375 px", r.Narrow)
+	}
+	if n := probes.Load(); n != sent {
+		t.Errorf("the target got %d more requests: picking a stack must not probe again", n-sent)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("server errors:\n%s", logs)
+	}
 }
