@@ -197,7 +197,11 @@ func (x *explainer) blocked() *RootCause {
 		return nil
 	}
 	rc := &RootCause{Step: x.first.Step, Evidence: []string{}}
-	x.evidence(rc, "%s prints: %s", printedBy(x.first), x.first.Title)
+	verb := "prints"
+	if len(x.first.ReportedBy) > 1 {
+		verb = "print"
+	}
+	x.evidence(rc, "%s %s: %s", printedBy(x.first), verb, x.first.Title)
 	if x.ex == nil || x.ex.Response == nil {
 		return x.network(rc)
 	}
@@ -471,9 +475,11 @@ func (x *explainer) policyFinding(rc *RootCause, f *Finding, r *Response) {
 		x.refused = append(x.refused, "the origin "+x.origin)
 		rc.Summary = fmt.Sprintf("The response carries CORS headers but no Access-Control-Allow-Origin for %s.", x.origin)
 	case "CORSNotSupportingCredentials":
-		if x.clientDropCredentials(rc) {
+		if x.clientDropCredentials(rc, r) {
 			return
 		}
+		x.refused = append(x.refused, "credentials")
+		rc.Summary = fmt.Sprintf("The server answers Access-Control-Allow-Origin: *, which browsers refuse for a request with credentials; it must name the origin %s and allow credentials.", x.origin)
 	case "CORSMissingAllowCredentials":
 		v, _ := r.get("Access-Control-Allow-Credentials")
 		rc.Summary = fmt.Sprintf("The request sends credentials, but the server's CORS configuration does not allow them (Access-Control-Allow-Credentials is %q, not true).", v)
@@ -526,7 +532,12 @@ func (x *explainer) duplicates(rc *RootCause, r *Response) {
 // clientDropCredentials: a server that answers "*" serves public data and
 // does not do credentialed CORS; the page's credentials: 'include' is the
 // change to make, unless the endpoint needs the cookies.
-func (x *explainer) clientDropCredentials(rc *RootCause) bool {
+func (x *explainer) clientDropCredentials(rc *RootCause, r *Response) bool {
+	// Only when the same request without credentials passes as answered:
+	// otherwise dropping them is not enough, and the server must change.
+	if x.first.Step.Kind == StepPreflight && !preflightPasses(r, x.origin, x.method, x.unsafe, false) {
+		return false
+	}
 	rc.Layer, rc.Problem = LayerClient, "client"
 	rc.Summary = "The server allows any origin with *, which means public data without credentials, but the page sends credentials: 'include'. Drop credentials from the fetch() unless the endpoint needs the user's cookies."
 	req := x.rep.Request

@@ -195,6 +195,15 @@ func TestExplain(t *testing.T) {
 			want: want{blocked: true, layer: "client", problem: "client", where: "client", summary: "Drop credentials"},
 		},
 		{
+			name: "credentials against * whose preflight also refuses the method: a server fix",
+			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Access-Control-Allow-Origin", "*")
+				w.Header().Set("Access-Control-Allow-Methods", "GET")
+			}),
+			req:  diagnose.Request{Method: "PUT", Credentials: diagnose.CredentialsInclude},
+			want: want{blocked: true, layer: "cors-middleware", problem: "policy", where: "server", summary: "must name the origin", policy: []string{"PUT", page}},
+		},
+		{
 			name:    "no CORS anywhere",
 			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hi")) }),
 			req:     diagnose.Request{},
