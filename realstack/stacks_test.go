@@ -231,7 +231,7 @@ var stacks = map[remedy.StackID]*stackDef{
 	},
 	remedy.Apache: {
 		id: remedy.Apache, tool: "Apache httpd (apt-get install apache2-bin)", check: needFile("/usr/sbin/apache2"),
-		files: map[string]string{"httpd.conf": apacheConf, "htpasswd": ""},
+		files: map[string]string{"httpd.conf": apacheConf},
 		launch: func(s *server) launch {
 			return launch{
 				argv: []string{"/usr/sbin/apache2", "-d", s.dir, "-f", filepath.Join(s.dir, "httpd.conf"), "-DFOREGROUND"},
@@ -359,10 +359,6 @@ LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
 LoadModule env_module /usr/lib/apache2/modules/mod_env.so
 LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
 LoadModule proxy_http_module /usr/lib/apache2/modules/mod_proxy_http.so
-LoadModule auth_basic_module /usr/lib/apache2/modules/mod_auth_basic.so
-LoadModule authn_core_module /usr/lib/apache2/modules/mod_authn_core.so
-LoadModule authn_file_module /usr/lib/apache2/modules/mod_authn_file.so
-LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so
 StartServers 1
 ServerLimit 1
 ThreadsPerChild 16
@@ -376,16 +372,8 @@ DocumentRoot "{{.Dir}}"
 {{place "server"}}
 
     ProxyPass "/api/" "{{.Upstream}}/api/"
-{{- if opt "apache-auth"}}
-    <Location "/api/">
-        AuthType Basic
-        AuthName "api"
-        AuthBasicProvider file
-        AuthUserFile "{{.Dir}}/htpasswd"
-        <LimitExcept OPTIONS>
-            Require valid-user
-        </LimitExcept>
-    </Location>
+{{- if opt "apache-error-override"}}
+    ProxyErrorOverride On
 {{- end}}
 </VirtualHost>
 `
