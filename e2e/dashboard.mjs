@@ -147,16 +147,24 @@ try {
   step('form filled');
 
   // 2. Submit: the slow target keeps the indicator up for a while.
-  const nav = page.waitForNavigation({ waitUntil: 'load', timeout: 45000 });
+  const nav = page.waitForNavigation({ waitUntil: 'load', timeout: 120000 }); // within run's 3 min
   nav.catch(() => {}); // awaited below; a failure before then is reported there
-  await page.click('[data-testid="submit"]');
+  // Not awaited yet: the click may not resolve before the navigation
+  // it starts, which waits for the target, which waits for the release.
+  const clicked = page.click('[data-testid="submit"]');
+  clicked.catch(() => {}); // awaited below
   // DevTools cannot evaluate in a page while its form navigation is
   // pending, so the observer installed by watchProgress reports instead.
-  const deadline = Date.now() + 2500;
+  // The target holds its preflight until released, so the indicator has
+  // all the time a loaded machine needs to tick; the deadline only ends a
+  // wait for an indicator that never ticks.
+  const deadline = Date.now() + 30000;
   while (Date.now() < deadline && !progressSeen.some(p => !p.hidden && / [1-9] s/.test(p.text))) await sleep(100);
   const ticked = progressSeen.find(p => !p.hidden && / [1-9] s/.test(p.text)) || progressSeen[progressSeen.length - 1] || {};
   result.progress = ticked.text || '';
   result.submitDisabled = !!ticked.disabled;
+  await fetch(args.target + '/release-slow');
+  await clicked;
   await nav;
   result.diagnosisURL = page.url();
   result.firstHTML = await page.$eval('main', m => m.innerHTML);
@@ -173,7 +181,7 @@ try {
   const link = await page.$('[data-testid="finding-line-link"]');
   if (link) {
     await link.click();
-    await sleep(200);
+    await page.waitForFunction(() => document.querySelector(':target'), { timeout: 10000 }).catch(() => {});
     result.lineTarget = await page.evaluate(() => {
       const el = document.querySelector(':target');
       return el ? { id: el.id, offending: el.classList.contains('offending'), text: el.textContent.trim() } : null;
@@ -185,7 +193,9 @@ try {
   if (args.browser === 'chromium') {
     await ctx.overridePermissions(new URL(args.dashboard).origin, ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
     await page.click('[data-copy-target="curl-preflight"]');
-    await sleep(200);
+    // The label says "Copied" for a moment: catch it when it changes, not
+    // after a pause a loaded machine may outlast.
+    await page.waitForFunction(() => document.querySelector('[data-copy-target="curl-preflight"]').textContent.trim() === 'Copied', { timeout: 10000 }).catch(() => {});
     result.copyLabel = await text(page, '[data-copy-target="curl-preflight"]');
     result.clipboard = await page.evaluate(() => navigator.clipboard.readText());
     result.curlPreflight = await page.$eval('#curl-preflight', el => el.textContent);

@@ -33,16 +33,25 @@ import (
 	"corsdoctor/web"
 )
 
-// target is the loopback server under diagnosis. /slow-blocked answers its
-// preflight after a pause (so the progress indicator shows) and allows only
-// GET; /ok allows everything from anywhere.
+// target is the loopback server under diagnosis. /slow-blocked holds its
+// preflight until dashboard.mjs has seen the progress indicator tick and
+// asks /release-slow (an event, not a pause a loaded machine may outlast),
+// then allows only GET; /ok allows everything from anywhere.
 func target(t *testing.T) *httptest.Server {
 	t.Helper()
+	release := make(chan struct{})
+	var releaseOnce sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case "/release-slow":
+			releaseOnce.Do(func() { close(release) })
 		case "/slow-blocked":
 			if r.Method == http.MethodOptions {
-				time.Sleep(3 * time.Second)
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					return
+				}
 				w.Header().Set("Access-Control-Allow-Origin", "*")
 				w.Header().Set("Access-Control-Allow-Methods", "GET")
 				w.WriteHeader(http.StatusNoContent)
@@ -67,7 +76,10 @@ func target(t *testing.T) *httptest.Server {
 			http.NotFound(w, r)
 		}
 	}))
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		releaseOnce.Do(func() { close(release) })
+		srv.Close()
+	})
 	return srv
 }
 
@@ -83,7 +95,12 @@ func dashboard(t *testing.T) (*httptest.Server, *syncBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prober := diagnose.NewProber(diagnose.ProberConfig{Dial: policy.Dialer(&net.Dialer{}, net.DefaultResolver), Limits: diagnose.DefaultLimits})
+	// The held preflight waits for the browser to show progress, which a
+	// loaded machine may take a while to do: exchange limits under the
+	// dashboard's 60 s probe timeout, not the default 10 s header timeout.
+	limits := diagnose.DefaultLimits
+	limits.Timeout, limits.HeaderTimeout = 50*time.Second, 50*time.Second
+	prober := diagnose.NewProber(diagnose.ProberConfig{Dial: policy.Dialer(&net.Dialer{}, net.DefaultResolver), Limits: limits})
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	// Wired as serve wires it, so result pages go out in one write here too.
