@@ -44,7 +44,7 @@ func expressFix(s *spec) fix {
 	f := fix{
 		pieces: []piece{{"app", "Right after `const app = express();`, before any other middleware, authentication or route:", code}},
 		steps: []string{
-			"Run npm install cors if it is not a dependency yet.",
+			"Run npm install cors if it is not a dependency yet. If the file already has const cors = require('cors'), leave that line out of the snippet (a second const cors is a SyntaxError).",
 			"Put the lines right after const app = express(), above every app.use, router, authentication middleware and error handler, and remove any other cors() call or hand-written Access-Control-* headers.",
 		},
 		notes: []string{

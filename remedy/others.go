@@ -331,6 +331,7 @@ func cloudFrontFix(s *spec) fix {
 	}
 	notes = append(notes,
 		"OriginOverride true makes CloudFront's headers win over the origin's, which also removes duplicates.",
+		"AccessControlAllowHeaders is required: with no header to allow it is written with Quantity 0 (check that the API accepts an empty list; otherwise list content-type).",
 		"If the origin does CORS itself instead, Origin (and the Access-Control-Request-* headers) must be in the cache key or forwarded, or CloudFront serves the first origin's answer to everyone.",
 	)
 	return fix{
@@ -350,7 +351,6 @@ func unknownFix(s *spec) fix {
 		fmt.Fprintf(&pre, "# Only when Origin is exactly one of: %s. Send that exact origin back, never another value.\n", strings.Join(s.origins, ", "))
 		act.WriteString(pre.String())
 	}
-	pre.WriteString("HTTP/1.1 204 No Content\n")
 	fmt.Fprintf(&pre, "Access-Control-Allow-Origin: %s\n", acao)
 	fmt.Fprintf(&act, "Access-Control-Allow-Origin: %s\n", acao)
 	if s.creds {
@@ -373,7 +373,7 @@ func unknownFix(s *spec) fix {
 	}
 	f := fix{
 		pieces: []piece{
-			{"preflight-response", "Answer to OPTIONS with Access-Control-Request-Method (the preflight), before any authentication:", pre.String()},
+			{"preflight-response", "Answer OPTIONS requests that carry Access-Control-Request-Method (preflights) with 204 and these headers, before any authentication:", pre.String()},
 			{"actual-response", "Add to every response to the page's request, errors (4xx, 5xx) included:", act.String()},
 		},
 		steps: []string{
