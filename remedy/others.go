@@ -331,9 +331,11 @@ func cloudFrontFix(s *spec) fix {
 	}
 	notes = append(notes,
 		"OriginOverride true makes CloudFront's headers win over the origin's, which also removes duplicates.",
-		"AccessControlAllowHeaders is required: with no header to allow it is written with Quantity 0 (check that the API accepts an empty list; otherwise list content-type).",
 		"If the origin does CORS itself instead, Origin (and the Access-Control-Request-* headers) must be in the cache key or forwarded, or CloudFront serves the first origin's answer to everyone.",
 	)
+	if len(s.headers) == 0 {
+		notes = append(notes, "AccessControlAllowHeaders is required: with no header to allow it is written with Quantity 0 (if the API refuses an empty list, list content-type).")
+	}
 	return fix{
 		pieces: []piece{{"response-headers-policy", "", jsonText(policy)}},
 		steps: []string{
