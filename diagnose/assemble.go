@@ -165,6 +165,7 @@ func buildReport(ws map[Browser]*walker, union []Exchange) *Report {
 			Fix:    "Set each header once, with a short value."}
 		r.Findings = append(r.Findings, f)
 	}
+	applyFraming(r, ws)
 	return r
 }
 

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"strconv"
@@ -38,6 +37,18 @@ type Limits struct {
 	MaxHeaderBytes int
 	// MaxBodyBytes bounds the body preview: CORS never depends on the body.
 	MaxBodyBytes int
+	// BodyIdleTimeout is how long the body may stall before the prober
+	// stops reading and reports the stall; 0 means 3 s (and never more
+	// than Timeout).
+	BodyIdleTimeout time.Duration
+}
+
+// bodyIdle is the BodyIdleTimeout in force.
+func (l Limits) bodyIdle() time.Duration {
+	if l.BodyIdleTimeout > 0 {
+		return l.BodyIdleTimeout
+	}
+	return 3 * time.Second
 }
 
 // DefaultLimits are the limits of the CLI and the dashboard.
@@ -154,12 +165,14 @@ func (t *transport) roundTrip(ctx context.Context, out outgoing) (ex Exchange) {
 		return ex
 	}
 
-	br := bufio.NewReaderSize(conn, 4096)
+	clock := &readClock{conn: conn}
+	br := bufio.NewReaderSize(clock, 4096)
 	total, _ := ctx.Deadline()
 	if hd := time.Now().Add(t.limits.HeaderTimeout); t.limits.HeaderTimeout > 0 && hd.Before(total) {
 		_ = conn.SetReadDeadline(hd)
 		phase = "head"
 	}
+	interim, interimBytes := 0, 0
 	for {
 		resp, err := readResponseHead(br, t.limits.MaxHeaderBytes)
 		if err != nil {
@@ -169,10 +182,14 @@ func (t *transport) roundTrip(ctx context.Context, out outgoing) (ex Exchange) {
 		// Interim responses (100 Continue, 103 Early Hints) are not what
 		// fetch() sees; the final response follows on the same connection.
 		if resp.Status >= 100 && resp.Status < 200 && resp.Status != 101 {
+			interim++
+			interimBytes += resp.HeaderBytes
 			continue
 		}
+		interimFraming(resp, interim, interimBytes)
 		phase = "read"
 		_ = conn.SetReadDeadline(total)
+		clock.total, clock.idle = total, t.limits.bodyIdle()
 		readBody(br, resp, out.method, t.limits.MaxBodyBytes)
 		ex.Response = resp
 		return ex
@@ -202,14 +219,18 @@ type headError struct {
 
 func (e *headError) Error() string { return e.msg }
 
-// readResponseHead parses a status line and field lines leniently, the way
-// browsers do: lines without a colon are ignored (and recorded), obsolete
-// line folding is joined with a space, and a head cut off by the connection
-// closing is taken as complete, as Chromium and Firefox both do (observed in
-// Chromium 156 and Firefox 153).
+// readResponseHead reads a response head and parses it leniently for the
+// report: lines without a colon are ignored (and recorded), obsolete line
+// folding is joined with a space, and a head cut off by the connection
+// closing is taken as complete, as Chromium and Firefox both do (observed
+// in Chromium 156 and Firefox 153). It also parses the head as each
+// browser does (framing.go) and records in Response.Framing where their
+// reading differs. The error is a headError only when no browser would
+// read a response at all.
 func readResponseHead(br *bufio.Reader, maxBytes int) (*Response, error) {
 	resp := &Response{}
 	read := 0
+	var raw strings.Builder
 	// readLine returns a line without its end; at EOF it returns what it
 	// has with io.EOF.
 	readLine := func() (string, error) {
@@ -220,6 +241,7 @@ func readResponseHead(br *bufio.Reader, maxBytes int) (*Response, error) {
 			if read > maxBytes {
 				return "", errHeadTooLarge
 			}
+			raw.Write(chunk)
 			line = append(line, chunk...)
 			if err == bufio.ErrBufferFull {
 				continue
@@ -228,70 +250,75 @@ func readResponseHead(br *bufio.Reader, maxBytes int) (*Response, error) {
 		}
 	}
 	status, err := readLine()
+	// Browsers skip empty lines before the status line.
+	for err == nil && status == "" && read < 8 {
+		raw.Reset()
+		status, err = readLine()
+	}
 	if err != nil && (err != io.EOF || status == "") {
 		return nil, err
 	}
-	proto, rest, _ := strings.Cut(status, " ")
-	if !strings.HasPrefix(proto, "HTTP/") {
-		return nil, &headError{msg: fmt.Sprintf("the server did not answer with HTTP: the first line was %q", truncate(status, 80)), http09: true}
-	}
-	if err == io.EOF {
-		return nil, &headError{msg: "connection closed in the middle of the status line"}
-	}
-	code, text, _ := strings.Cut(rest, " ")
-	n, err := strconv.Atoi(code)
-	if err != nil || len(code) != 3 || n < 100 {
-		return nil, &headError{msg: fmt.Sprintf("invalid status line %q", truncate(status, 80))}
-	}
-	resp.Proto, resp.Status, resp.StatusText = proto, n, text
-	for {
+	statusEOF := err == io.EOF
+	for !statusEOF {
 		line, err := readLine()
 		if err != nil && err != io.EOF {
 			return nil, err
 		}
-		eof := err == io.EOF
-		if eof {
+		if err == io.EOF {
 			resp.IncompleteHead = true
 		}
-		if line == "" {
-			break
-		}
-		if (line[0] == ' ' || line[0] == '\t') && len(resp.Headers) > 0 {
-			last := &resp.Headers[len(resp.Headers)-1]
-			last.Value = strings.TrimSpace(last.Value + " " + strings.TrimSpace(line))
-		} else if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimRight(name, " \t") != "" {
-			resp.Headers = append(resp.Headers, Header{strings.TrimRight(name, " \t"), strings.Trim(value, " \t")})
-		} else if len(resp.Malformed) < 100 {
-			resp.Malformed = append(resp.Malformed, truncate(line, 200))
-		}
-		if eof {
+		if line == "" || err == io.EOF {
 			break
 		}
 	}
 	resp.HeaderBytes = read
-	return resp, nil
-}
+	head := raw.String()
+	lines := headLines(head)
+	ff, cr := firefoxRead(head), chromiumRead(head)
 
-// readBody keeps at most max bytes of the body, never decompressing it.
-func readBody(br *bufio.Reader, resp *Response, method string, max int) {
-	if method == "HEAD" || resp.Status == 204 || resp.Status == 304 {
-		return
+	proto, rest, _ := strings.Cut(strings.TrimLeft(status, " \t"), " ")
+	code, text, _ := strings.Cut(rest, " ")
+	n, perr := strconv.Atoi(code)
+	lenient := strings.HasPrefix(proto, "HTTP/") && perr == nil && len(code) == 3 && n >= 100 && strings.IndexByte(head, 0) < 0
+	switch {
+	case lenient && !statusEOF:
+		resp.Proto, resp.Status, resp.StatusText = proto, n, text
+	case cr.err == nil && !statusEOF:
+		resp.Proto, resp.Status, resp.StatusText = proto, cr.status, cr.statusText
+	case ff.err == nil && !statusEOF:
+		resp.Proto, resp.Status, resp.StatusText = proto, ff.status, ff.statusText
+	case !strings.HasPrefix(strings.TrimLeft(status, " \t"), "HTTP/") && cr.err != nil:
+		return nil, &headError{msg: fmt.Sprintf("the server did not answer with HTTP: the first line was %q", truncate(status, 80)), http09: ff.http09}
+	case statusEOF:
+		return nil, &headError{msg: "connection closed in the middle of the status line"}
+	case lenient || cr.err == nil || ff.err == nil:
+		resp.Proto, resp.Status, resp.StatusText = proto, n, text
+	default:
+		msg := fmt.Sprintf("invalid status line %q", truncate(escapeLine(status), 80))
+		if cr.err != nil && strings.Contains(cr.err.Message, "NUL") {
+			msg = cr.err.Message
+		}
+		return nil, &headError{msg: msg, http09: ff.http09}
 	}
-	var r io.Reader = br
-	if te, _ := resp.get("Transfer-Encoding"); strings.Contains(strings.ToLower(te), "chunked") {
-		r = httputil.NewChunkedReader(br)
-	} else if cl, ok := resp.get("Content-Length"); ok {
-		if n, err := strconv.ParseInt(strings.TrimSpace(cl), 10, 64); err == nil && n >= 0 {
-			r = io.LimitReader(br, n)
+	for _, line := range lines[1:] {
+		if line == "" {
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if len(resp.Headers) > 0 {
+				last := &resp.Headers[len(resp.Headers)-1]
+				last.Value = strings.TrimSpace(last.Value + " " + strings.TrimSpace(line))
+			} else if len(resp.Malformed) < 100 {
+				resp.Malformed = append(resp.Malformed, truncate(line, 200))
+			}
+		} else if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimRight(name, " \t") != "" {
+			resp.Headers = append(resp.Headers, Header{strings.TrimRight(name, " \t"), strings.Trim(value, " \t\r")})
+		} else if len(resp.Malformed) < 100 {
+			resp.Malformed = append(resp.Malformed, truncate(line, 200))
 		}
 	}
-	buf := make([]byte, max+1)
-	got, _ := io.ReadFull(r, buf)
-	if got > max {
-		resp.BodyTruncated = true
-		got = max
-	}
-	resp.Body = string(buf[:got])
+	resp.Framing = headFraming(resp, lines, ff, cr)
+	return resp, nil
 }
 
 func truncate(s string, n int) string {

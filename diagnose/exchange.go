@@ -58,6 +58,10 @@ type Response struct {
 	// IncompleteHead is set when the connection closed before the blank
 	// line that ends the head; browsers use what arrived.
 	IncompleteHead bool `json:"incomplete_head,omitempty"`
+	// Framing lists what is odd about how the response is framed or
+	// spelled, and how each browser reads it where that differs from
+	// Status and Headers (see framing.go).
+	Framing *Framing `json:"framing,omitempty"`
 }
 
 // NetError describes why no usable response arrived.

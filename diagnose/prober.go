@@ -173,7 +173,8 @@ func walkBoth(prep *prepared, send func(*outgoing) (Exchange, error)) (map[Brows
 			union[i].Browsers = append(union[i].Browsers, b)
 			ex := union[i]
 			ex.Checks, ex.Browsers = nil, nil
-			w.observe(ex)
+			// Each browser judges the response as it parses it (framing.go).
+			w.observe(browserView(ex, b))
 			unionOf[b] = append(unionOf[b], i)
 		}
 	}

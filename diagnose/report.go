@@ -88,6 +88,10 @@ type JSView struct {
 	Readable   []HeaderView `json:"readable,omitempty"`
 	// Hidden lists response header names JavaScript cannot read.
 	Hidden []string `json:"hidden,omitempty"`
+	// BodyError is what res.text() rejects with when fetch() resolves but
+	// the body cannot be read to its end (cut short, stalled, bad chunked
+	// coding); empty when the body reads fine.
+	BodyError string `json:"body_error,omitempty"`
 }
 
 // JSViews holds what JavaScript sees in each browser.
