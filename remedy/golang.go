@@ -2,10 +2,44 @@ package remedy
 
 import (
 	"fmt"
-	"go/format"
 	"strconv"
 	"strings"
 )
+
+// indentGo indents generated Go by bracket nesting, one tab a level as
+// gofmt does. The snippets are built unindented; running go/format on every
+// diagnosis would cost more than the whole judgement, and an editor's gofmt
+// on save only aligns the values (TestGoSnippetsAreGofmted checks that
+// gofmt changes nothing but spaces within lines).
+func indentGo(code string) string {
+	var b strings.Builder
+	depth := 0
+	for _, line := range strings.Split(strings.TrimRight(code, "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			b.WriteByte('\n')
+			continue
+		}
+		d := depth
+		if line[0] == '}' || line[0] == ')' {
+			d--
+		}
+		b.WriteString(strings.Repeat("\t", max(d, 0)))
+		b.WriteString(line)
+		b.WriteByte('\n')
+		if strings.HasPrefix(line, "//") {
+			continue
+		}
+		net := strings.Count(line, "{") + strings.Count(line, "(") - strings.Count(line, "}") - strings.Count(line, ")")
+		switch {
+		case net > 0:
+			depth++
+		case net < 0:
+			depth = max(depth-1, 0)
+		}
+	}
+	return b.String()
+}
 
 // goList is a []string literal.
 func goList(vals []string) string { return "[]string{" + list(vals, strconv.Quote) + "}" }
@@ -15,9 +49,7 @@ func goList(vals []string) string { return "[]string{" + list(vals, strconv.Quot
 // at top level (realstack pastes it into a main package).
 func goFix(s *spec, imports []string, body string, steps, notes []string) fix {
 	code := "// withCORS answers preflights and adds CORS headers before next (and\n// so before authentication) runs.\nfunc withCORS(next http.Handler) http.Handler {\n" + body + "}\n"
-	if src, err := format.Source([]byte(code)); err == nil {
-		code = string(src)
-	}
+	code = indentGo(code)
 	var imp strings.Builder
 	for _, p := range imports {
 		imp.WriteString(strconv.Quote(p) + "\n")

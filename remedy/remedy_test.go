@@ -3,6 +3,7 @@ package remedy
 import (
 	"flag"
 	"fmt"
+	"go/format"
 	"go/parser"
 	"go/token"
 	"os"
@@ -415,4 +416,40 @@ func renderGolden(a Advice) string {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
 	return b.String()
+}
+
+// TestGoSnippetsAreGofmted holds indentGo to gofmt: for every Go stack,
+// policy and problem, gofmt changes nothing in a code part but the spaces
+// it uses to align values within lines (indentation and lines are equal).
+// squeeze folds runs of spaces inside a line.
+func squeeze(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		ind := len(l) - len(strings.TrimLeft(l, "\t"))
+		out = append(out, l[:ind]+strings.Join(strings.Fields(l[ind:]), " "))
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestGoSnippetsAreGofmted(t *testing.T) {
+	for _, id := range []StackID{RsCors, GoChiCors, Jub0bsCors, GorillaHandlers, GoNetHTTP} {
+		for _, pc := range policies {
+			for _, pr := range problems {
+				a := Advise(Request{Stack: id, Problem: pr, Policy: pc.p, Path: "/api/items"})
+				for _, part := range a.Snippet.Parts {
+					if part.Where != "code" {
+						continue
+					}
+					want, err := format.Source([]byte(part.Code))
+					if err != nil {
+						t.Fatalf("%s/%s/%s: %v\n%s", id, pc.name, pr, err, part.Code)
+					}
+					if squeeze(string(want)) != squeeze(part.Code) {
+						t.Errorf("%s/%s/%s: gofmt changes more than alignment:\n--- got\n%s\n--- gofmt\n%s", id, pc.name, pr, part.Code, want)
+						return
+					}
+				}
+			}
+		}
+	}
 }
