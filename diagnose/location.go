@@ -32,11 +32,11 @@ var ErrInvalidURL = errors.New("not a valid URL")
 // next (fragment included, as new URL gives it). Firefox follows the URL
 // standard; Chromium departs from it in a few places (chromiumQuirks).
 func ResolveLocation(location, base string, b Browser) (string, error) {
-	br, err := parseURLRecord(base, nil, b)
+	br, err := parseURLRecord(base, nil, b, false)
 	if err != nil {
 		return "", fmt.Errorf("base %q: %w", base, err)
 	}
-	r, err := parseURLRecord(location, br, b)
+	r, err := parseURLRecord(location, br, b, false)
 	if err != nil {
 		return "", err
 	}
@@ -60,11 +60,24 @@ func chromiumQuirks(b Browser) bool { return b == Chromium }
 // (punycode, dotted-quad IPv4, compressed IPv6), so the target policy and
 // the dialer judge the host the browser would really reach.
 func resolveLocation(location string, base *url.URL, b Browser) (*url.URL, string, error) {
-	br, err := parseURLRecord(base.String(), nil, b)
+	return resolveWith(location, base, b, false)
+}
+
+// resolveRedirect is resolveLocation as the browser's network layer
+// resolves a redirect, which can differ from new URL(): Firefox 153's
+// necko keeps a tab in the Location instead of removing it, so it is
+// percent-encoded (%09) in the path, query and fragment, and makes the host
+// invalid (observed: new URL() in the same Firefox removes it).
+func resolveRedirect(location string, base *url.URL, b Browser) (*url.URL, string, error) {
+	return resolveWith(location, base, b, b == Firefox)
+}
+
+func resolveWith(location string, base *url.URL, b Browser, keepTabs bool) (*url.URL, string, error) {
+	br, err := parseURLRecord(base.String(), nil, b, false)
 	if err != nil {
 		return nil, "", fmt.Errorf("base %q: %w", base, err)
 	}
-	r, err := parseURLRecord(location, br, b)
+	r, err := parseURLRecord(location, br, b, keepTabs)
 	if err != nil {
 		return nil, "", err
 	}
@@ -328,9 +341,15 @@ func parseFailure(format string, args ...any) error {
 
 // parseURLRecord is the basic URL parser without state override, with
 // UTF-8 as the encoding. Invalid UTF-8 in input reads as U+FFFD.
-func parseURLRecord(input string, base *urlRecord, b Browser) (*urlRecord, error) {
+// With keepTabs, tabs inside the input are kept (resolveRedirect): every
+// state then reads them as C0 controls.
+func parseURLRecord(input string, base *urlRecord, b Browser, keepTabs bool) (*urlRecord, error) {
 	input = strings.TrimFunc(input, func(r rune) bool { return r >= 0 && r <= 0x20 })
-	input = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(input)
+	if keepTabs {
+		input = strings.NewReplacer("\n", "", "\r", "").Replace(input)
+	} else {
+		input = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(input)
+	}
 	rs := []rune(input)
 	r := &urlRecord{port: -1}
 	state := stSchemeStart
@@ -840,7 +859,7 @@ func (w *walker) redirectFailure(f *Finding) (title, detail, fix string) {
 	}
 	step := f.Step.String()
 	const ff = " Firefox reports it only as \"CORS request did not succeed\" (its reason for a failed channel); Chromium "
-	loc, href, err := resolveLocation(f.Value, base, Firefox)
+	loc, href, err := resolveRedirect(f.Value, base, Firefox)
 	switch {
 	case err != nil:
 		info, _ := LookupReason("invalid-redirect-location")

@@ -3,6 +3,7 @@ package diagnose_test
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,7 @@ func TestRedirectFollowsBrowserResolution(t *testing.T) {
 		"http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ:" + op + "/b",
 		"http://１２７.０.０.１:" + op + "/b",
 		"//0x7f.1:" + op + "/b",
-		"\t//local\thost:" + op + "/b",
+		"\t//127.0.0.1:" + op + "/b", // leading and trailing whitespace aside, no tab
 	} {
 		path := "/loc" + string(rune('a'+i))
 		fx.Handle(fixture.Route{Method: "GET", Path: path, Response: fixture.Response{Status: 302, Headers: []string{"Access-Control-Allow-Origin: *", "Location: " + loc}}})
@@ -193,3 +194,39 @@ func TestRefusedRedirectReasons(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestRedirectLocationWithTab: Chromium removes a tab from a Location, as
+// new URL() does; Firefox's network layer keeps it, so a tab in the host
+// fails the redirect and one in the path is sent as %09.
+func TestRedirectLocationWithTab(t *testing.T) {
+	fx, err := fixture.Start(fixture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fx.Close()
+	op := fixturePort(fx, "other")
+	fx.Handle(
+		fixture.Route{Listener: "other", Method: "GET", Path: "/b", Response: fixture.Response{Headers: []string{"Access-Control-Allow-Origin: *"}}},
+		fixture.Route{Method: "GET", Path: "/host", Response: fixture.Response{Status: 302, Headers: []string{"Access-Control-Allow-Origin: *", "Location: //local\thost:" + op + "/b"}}},
+		fixture.Route{Method: "GET", Path: "/path", Response: fixture.Response{Status: 302, Headers: []string{"Access-Control-Allow-Origin: *", "Location: //127.0.0.1:" + op + "/\tb"}}},
+	)
+	prober := diagnose.NewProber(diagnose.ProberConfig{NoFollowups: true, Limits: diagnose.Limits{Timeout: 3 * time.Second}})
+	for path, ffURL := range map[string]string{"/host": "", "/path": "http://127.0.0.1:" + op + "/%09b"} {
+		rep, err := prober.Probe(context.Background(), diagnose.Request{URL: fx.URL("target") + path, Origin: fx.URL("page")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Verdict.Chromium != diagnose.Allowed || rep.Verdict.Firefox != diagnose.Blocked {
+			t.Errorf("%s: verdict %+v, want Chromium allowed and Firefox blocked", path, rep.Verdict)
+		}
+		var sent []string
+		for _, ex := range rep.Exchanges {
+			if slices.Contains(ex.Browsers, diagnose.Firefox) && ex.Step.Hop == 1 {
+				sent = append(sent, ex.Request.URL)
+			}
+		}
+		if ffURL == "" && len(sent) != 0 || ffURL != "" && (len(sent) != 1 || sent[0] != ffURL) {
+			t.Errorf("%s: Firefox's second hop %v, want %q", path, sent, ffURL)
+		}
+	}
+}

@@ -215,3 +215,28 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// chromiumDrops removes the headers Chromium silently refuses from a page
+// although the Fetch standard allows them: User-Agent (no longer a
+// forbidden header since 2015; Firefox sends the page's value, Chromium
+// keeps its own: crbug.com/571722). Chromium then neither sends it nor
+// lists it in Access-Control-Request-Headers, so it cannot cause a
+// preflight there (observed in Chromium 156; Firefox 153 preflights it).
+func chromiumDrops(hs []Header) (kept, dropped []Header) {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "User-Agent") {
+			dropped = append(dropped, h)
+			continue
+		}
+		kept = append(kept, h)
+	}
+	return kept, dropped
+}
+
+// chromiumDropNote explains a header only Chromium drops.
+func chromiumDropNote(p *prepared, h Header) Finding {
+	return Finding{Reason: "header-dropped", Severity: SeverityInfo, Step: Step{Kind: StepActual, URL: p.target.String()}, Header: h.Name, Value: h.Value,
+		Title:  "Chromium will not send the page's " + h.Name,
+		Detail: "Chromium ignores a " + h.Name + " set by page script: it sends its own and does not list the header in Access-Control-Request-Headers, so the header never needs the server's permission there. Firefox sends the page's value, and because " + h.Name + " is not CORS-safelisted it preflights the request and needs " + strings.ToLower(h.Name) + " in Access-Control-Allow-Headers.",
+		Fix:    "If the server must see it, list " + strings.ToLower(h.Name) + " in Access-Control-Allow-Headers (for Firefox) and do not rely on it arriving (Chromium); a custom header such as X-Client-Version works in both."}
+}

@@ -81,6 +81,13 @@ func newWalker(p *prepared, b Browser) *walker {
 		// decides on a preflight; they are combined only on the wire.
 		w.headers = p.entries
 	}
+	if b == Chromium {
+		var dropped []Header
+		w.headers, dropped = chromiumDrops(w.headers)
+		for _, h := range dropped {
+			w.notes = append(w.notes, chromiumDropNote(p, h))
+		}
+	}
 	w.start()
 	return w
 }
@@ -217,7 +224,10 @@ func (w *walker) actualRequest() *outgoing {
 	if w.corsTaint || (w.method != "GET" && w.method != "HEAD") {
 		hs = append(hs, Header{"Origin", w.requestOrigin()})
 	}
-	hs = append(hs, Header{"User-Agent", userAgent})
+	if !hasHeader(hs, "User-Agent") {
+		// Firefox sends the page's User-Agent instead of its own.
+		hs = append(hs, Header{"User-Agent", userAgent})
+	}
 	mode := string(w.p.Mode)
 	hs = append(hs, Header{"Sec-Fetch-Mode", mode}, Header{"Sec-Fetch-Site", w.fetchSite()}, Header{"Sec-Fetch-Dest", "empty"})
 	if w.body != "" || w.method == "POST" || w.method == "PUT" {
@@ -285,7 +295,7 @@ func (w *walker) observePreflight(ex *Exchange) {
 				line := ffPreflightDidNotSucceed(st.URL, ex.Response.Status)
 				// A cross-origin redirect taints the preflight's origin, and
 				// Gecko re-runs its ACAO check on the 3xx with origin null.
-				if loc, _, err := resolveLocation(fr.failures[0].value, w.cur, Firefox); err == nil && originOf(loc) != originOf(w.cur) {
+				if loc, _, err := resolveRedirect(fr.failures[0].value, w.cur, Firefox); err == nil && originOf(loc) != originOf(w.cur) {
 					if fs := w.firefoxAccessWithOrigin(ex, "null"); len(fs) > 0 && fs[0].key == "allow-origin" {
 						line = fs[0].console
 					}
@@ -358,7 +368,7 @@ func (w *walker) followRedirect(ex *Exchange) {
 	// net/url's: "\\host/", percent-encoded and Unicode hosts, tabs and
 	// IPv4 spellings lead where the browser goes, and the next hop's host
 	// is what the dial policy judges.
-	loc, href, err := resolveLocation(locRaw, w.cur, w.only)
+	loc, href, err := resolveRedirect(locRaw, w.cur, w.only)
 	if err != nil {
 		// Both browsers fail the fetch; Gecko logs reason 2 for it.
 		w.blockAll(st, map[Browser][]failure{
@@ -474,7 +484,7 @@ func (w *walker) firefoxChannelFailed(st Step) {
 // non-http(s) schemes get the CORS scheme errors.
 var (
 	firefoxVetoedSchemes  = map[string]bool{"data": true, "file": true, "ws": true, "wss": true, "javascript": true, "blob": true}
-	chromiumUnsafeSchemes = map[string]bool{"data": true, "file": true, "about": true, "javascript": true, "blob": true, "filesystem": true}
+	chromiumUnsafeSchemes = map[string]bool{"data": true, "file": true, "about": true, "blob": true, "filesystem": true}
 )
 
 // notHTTPFailures: a redirect to a non-http(s) URL fails the CORS request.

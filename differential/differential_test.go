@@ -191,6 +191,7 @@ func (s Scenario) url(fx *fixture.Server, prefix, closed string) string {
 		u = strings.ReplaceAll(u, "{{s}}", prefix)
 		for _, l := range []string{"target", "other", "host", "page"} {
 			u = strings.ReplaceAll(u, "{{"+l+"}}", fx.URL(l))
+			u = strings.ReplaceAll(u, "{{"+l+":port}}", fx.URL(l)[strings.LastIndexByte(fx.URL(l), ':')+1:])
 		}
 		return u
 	}
