@@ -31,6 +31,8 @@ func CreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) http
 			v := newHomeView(set)
 			v.Form = form
 			v.Errors = fieldErrors(ies)
+			// What a pasted devtools block filled in or left out.
+			v.Notice = pasteNotice(rawFormFromValues(r.PostForm))
 			render(w, r, logger, status, templates.HomePage(v))
 		}
 

@@ -25,8 +25,15 @@ const (
 	fieldPreflight = "use_cors_preflight"
 )
 
-// formFromValues reads the diagnose form as typed, without judging it.
+// formFromValues reads the diagnose form as typed, without judging it,
+// except that a request block pasted from devtools fills the URL, method
+// and origin it names (see applyPaste).
 func formFromValues(v url.Values) templates.FormView {
+	f, _ := applyPaste(rawFormFromValues(v))
+	return f
+}
+
+func rawFormFromValues(v url.Values) templates.FormView {
 	return templates.FormView{
 		URL:              v.Get(fieldURL),
 		Origin:           v.Get(fieldOrigin),
@@ -110,7 +117,9 @@ func parseSecretNames(s string) ([]string, error) {
 // is returned all the same (without headers when their block is wrong),
 // so that Prepare can check the other fields too.
 func toRequest(f templates.FormView) (diagnose.Request, []string, error) {
-	hs, headersErr := parseHeaderBlock(f.Headers)
+	f, _ = applyPaste(f)
+	p, headersErr := readPaste(f.Headers)
+	hs := p.headers
 	secret, secretErr := parseSecretNames(f.Secret)
 	return diagnose.Request{
 		URL:              strings.TrimSpace(f.URL),
@@ -228,4 +237,195 @@ func capitalize(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// pastedRequest is what a block copied from devtools says about the
+// request, beyond the header lines the page set.
+type pastedRequest struct {
+	headers []diagnose.Header // the headers the page set, as far as one can tell
+	method  string            // :method, or the request line's
+	url     string            // :scheme://:authority:path, or the request line's target with Host
+	origin  string            // the Origin the browser sent
+	dropped []string          // browser-added headers removed, as pasted
+	// preflight is set when the block is a preflight's: method and
+	// headers are then the ones it asks permission for.
+	preflight bool
+}
+
+// browserAdded are the request headers Chromium and Firefox add to a
+// fetch() themselves (devtools shows them among the request headers), so
+// a pasted devtools block holds them although the page never set them.
+// Most are forbidden request headers, which fetch() would ignore anyway;
+// User-Agent (Chromium ignores the page's; Firefox's own is in the block),
+// Priority, TE and DNT are not, and would count as CORS-unsafe.
+var browserAdded = map[string]bool{
+	"user-agent": true, "accept-encoding": true, "accept-language": true, "referer": true, "cookie": true,
+	"connection": true, "keep-alive": true, "priority": true, "origin": true, "host": true, "content-length": true,
+	"te": true, "dnt": true, "alt-used": true, "upgrade-insecure-requests": true, "sec-gpc": true,
+	"access-control-request-method": true, "access-control-request-headers": true,
+}
+
+// isBrowserAdded reports whether a header line of a devtools block is one
+// the browser added: those above, every Sec-CH-* and Sec-Fetch-* header,
+// Accept: */* (the default when the page sets none), and Pragma and
+// Cache-Control: no-cache, which devtools' "Disable cache" adds.
+func isBrowserAdded(h diagnose.Header) bool {
+	n := strings.ToLower(h.Name)
+	v := strings.ToLower(strings.TrimSpace(h.Value))
+	switch {
+	case browserAdded[n], strings.HasPrefix(n, "sec-ch-"), strings.HasPrefix(n, "sec-fetch-"):
+		return true
+	case n == "accept":
+		return v == "*/*"
+	case n == "pragma", n == "cache-control":
+		return v == "no-cache"
+	}
+	return false
+}
+
+// readPaste reads a header block. A block copied from devtools (it has
+// HTTP/2 pseudo-headers, a request line, or Sec-Fetch-* headers) also
+// gives the method and URL, and loses the headers the browser added.
+func readPaste(block string) (pastedRequest, error) {
+	var p pastedRequest
+	hs, err := parseHeaderBlock(block)
+	if err != nil {
+		return p, err
+	}
+	pseudo := map[string]string{}
+	target := ""
+	devtools := false
+	for _, line := range strings.FieldsFunc(block, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		line = strings.TrimSpace(line)
+		if pseudoHeader.MatchString(line) {
+			name, value, _ := strings.Cut(line[1:], ":")
+			pseudo[strings.ToLower(name)] = strings.TrimSpace(value)
+			devtools = true
+		} else if m := requestLine.FindStringSubmatch(line); m != nil {
+			p.method, target = m[1], m[2]
+			devtools = true
+		}
+	}
+	for _, h := range hs {
+		if strings.HasPrefix(strings.ToLower(h.Name), "sec-fetch-") {
+			devtools = true
+		}
+	}
+	if !devtools {
+		p.headers = hs
+		return p, nil
+	}
+	if m := pseudo["method"]; m != "" {
+		p.method = m
+	}
+	host := pseudo["authority"]
+	for _, h := range hs {
+		switch strings.ToLower(h.Name) {
+		case "host":
+			if host == "" {
+				host = h.Value
+			}
+		case "origin":
+			p.origin = h.Value
+		}
+	}
+	scheme := pseudo["scheme"]
+	if scheme == "" {
+		scheme = "https"
+		if strings.HasPrefix(p.origin, "http://") {
+			scheme = "http"
+		}
+	}
+	if path := pseudo["path"]; path != "" {
+		target = path
+	}
+	switch {
+	case strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://"):
+		p.url = target // absolute-form request line
+	case host != "" && strings.HasPrefix(target, "/"):
+		p.url = scheme + "://" + host + target
+	}
+	var acrm, acrh string
+	for _, h := range hs {
+		switch strings.ToLower(h.Name) {
+		case "access-control-request-method":
+			acrm = h.Value
+		case "access-control-request-headers":
+			acrh = h.Value
+		}
+		if isBrowserAdded(h) {
+			p.dropped = append(p.dropped, h.Name)
+			continue
+		}
+		p.headers = append(p.headers, h)
+	}
+	if strings.EqualFold(p.method, "OPTIONS") && acrm != "" {
+		// A preflight's block: diagnose the request it was sent for. Its
+		// header values are unknown; the names are what a preflight asks.
+		p.preflight, p.method = true, acrm
+		p.headers = nil
+		for _, n := range strings.Split(acrh, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				p.headers = append(p.headers, diagnose.Header{Name: n, Value: ""})
+			}
+		}
+	}
+	return p, nil
+}
+
+// requestLine matches an HTTP/1.x request line in a pasted block.
+var requestLine = regexp.MustCompile(`^([A-Za-z]+) (\S+) HTTP/\d(?:\.\d)?$`)
+
+// applyPaste fills the form from a devtools block: an empty URL or origin
+// field takes the pasted request's, and the method field takes the pasted
+// method when it is empty or GET (the form's default, which a pasted PUT
+// must not silently become). A URL or method typed in the form otherwise
+// wins: the user may be aiming the same request at another server. The
+// notices say what was taken, what was dropped and what conflicted.
+func applyPaste(f templates.FormView) (templates.FormView, []string) {
+	p, err := readPaste(f.Headers)
+	if err != nil {
+		return f, nil
+	}
+	var notes []string
+	if p.preflight {
+		notes = append(notes, fmt.Sprintf("The pasted block is a preflight: diagnosing the %s request it asks for, with the headers it names (their values are unknown, so type them if they matter).", p.method))
+	}
+	if p.url != "" {
+		switch typed := strings.TrimSpace(f.URL); {
+		case typed == "":
+			f.URL = p.url
+			notes = append(notes, "The URL comes from the pasted block: "+clip(p.url, 200)+".")
+		case typed != p.url:
+			notes = append(notes, fmt.Sprintf("The pasted block is for %s; diagnosing the URL typed in the form, %s.", clip(p.url, 200), clip(typed, 200)))
+		}
+	}
+	if p.method != "" {
+		typed := strings.TrimSpace(f.Method)
+		switch {
+		case typed == "":
+			f.Method = p.method
+			notes = append(notes, "The method comes from the pasted block: "+clip(p.method, 40)+".")
+		case strings.EqualFold(typed, p.method):
+		case strings.EqualFold(typed, "GET"):
+			f.Method = p.method
+			notes = append(notes, fmt.Sprintf("The method comes from the pasted block: %s, not the form's default GET.", clip(p.method, 40)))
+		default:
+			notes = append(notes, fmt.Sprintf("The pasted block says %s; diagnosing the method typed in the form, %s.", clip(p.method, 40), clip(typed, 40)))
+		}
+	}
+	if p.origin != "" && strings.TrimSpace(f.Origin) == "" {
+		f.Origin = p.origin
+		notes = append(notes, "The page origin comes from the pasted Origin header: "+clip(p.origin, 200)+".")
+	}
+	if len(p.dropped) > 0 {
+		notes = append(notes, "Left out the headers the browser adds itself, which the page did not set: "+clip(strings.Join(p.dropped, ", "), 400)+". If your code sets one of them, add it as its own line without the devtools block around it.")
+	}
+	return f, notes
+}
+
+// pasteNotice is the form's notice about a pasted devtools block, or "".
+func pasteNotice(f templates.FormView) string {
+	_, notes := applyPaste(f)
+	return strings.Join(notes, " ")
 }
