@@ -717,6 +717,15 @@ func readBody(br *bufio.Reader, resp *Response, method string, max int) {
 			is.Chromium = "resolves fetch() but res.text() rejects (net::ERR_INVALID_CHUNKED_ENCODING): a chunk size must be plain hexadecimal, at most 63 bits"
 			is.BodyFails = []Browser{Chromium}
 			bodyFail(Chromium, chromiumBodyError)
+		} else if chunkedShort {
+			is.Chromium = "accepts the size, then res.text() rejects (net::ERR_INCOMPLETE_CHUNKED_ENCODING) because the body ends before it"
+			is.BodyFails = []Browser{Chromium}
+			bodyFail(Chromium, chromiumBodyError)
+		}
+		if !ffFails && chunkedShort {
+			is.Firefox = "accepts the size, then res.text() rejects because the body ends before it"
+			is.BodyFails = append(is.BodyFails, Firefox)
+			bodyFail(Firefox, firefoxBodyError)
 		}
 		fr.Issues = append(fr.Issues, is)
 	case short || chunkedShort || r.stalled():

@@ -39,7 +39,8 @@ type Fetch struct {
 }
 
 // KnownDifference excuses one disagreement, with the reason it is
-// acceptable. Field is "verdict", "console", "reason", "js" or "requests".
+// acceptable. Field is "verdict", "console", "reason", "js", "body" (what
+// res.text() rejected with) or "requests".
 type KnownDifference struct {
 	Scenario string `json:"scenario"`
 	Browser  string `json:"browser"`

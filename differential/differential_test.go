@@ -27,6 +27,7 @@ type run struct {
 	status   int
 	readable []string // header names JavaScript can read
 	requests []string // "METHOD /path" that reached the server
+	bodyErr  string   // what res.text() rejected with, when fetch() resolved
 }
 
 func TestCatalogIsValid(t *testing.T) {
@@ -67,7 +68,13 @@ func TestBrowsersAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	if only := os.Getenv("CORSDOCTOR_SCENARIO"); only != "" {
-		scenarios = slices.DeleteFunc(scenarios, func(s Scenario) bool { return !strings.Contains(s.Name, only) })
+		// "name" matches names containing it; "prefix*" names starting with it.
+		scenarios = slices.DeleteFunc(scenarios, func(s Scenario) bool {
+			if p, ok := strings.CutSuffix(only, "*"); ok {
+				return !strings.HasPrefix(s.Name, p)
+			}
+			return !strings.Contains(s.Name, only)
+		})
 	}
 	known, err := LoadKnownDifferences("known-differences.json")
 	if err != nil {
@@ -84,7 +91,7 @@ func TestBrowsersAgree(t *testing.T) {
 	defer cancel()
 
 	// corsdoctor's verdicts.
-	prober := diagnose.NewProber(diagnose.ProberConfig{NoFollowups: true, Limits: diagnose.Limits{Timeout: 5 * time.Second}})
+	prober := diagnose.NewProber(diagnose.ProberConfig{NoFollowups: true, Limits: diagnose.Limits{Timeout: 5 * time.Second, BodyIdleTimeout: time.Second}})
 	predicted := map[string]*diagnose.Report{}
 	for _, s := range scenarios {
 		prefix := "/cd/" + s.Name
@@ -229,6 +236,7 @@ func fromReport(rep *diagnose.Report, browser string, fx *fixture.Server, cdPref
 	}
 	if js.Outcome == "resolved" {
 		r.status = js.Status
+		r.bodyErr = js.BodyError
 		for _, h := range js.Readable {
 			r.readable = append(r.readable, h.Name)
 		}
@@ -256,6 +264,7 @@ func fromBrowser(res browsertest.Result, browser string, fx *fixture.Server, pre
 	case res.Resolved:
 		r.verdict = "allowed"
 		r.status = res.Status
+		r.bodyErr = res.Error
 		for _, h := range res.Headers {
 			r.readable = append(r.readable, h[0])
 		}
@@ -339,6 +348,9 @@ func compare(want, got run) []diff {
 	}
 	if want.verdict == "allowed" && got.verdict == "allowed" && (want.status != got.status || !slices.Equal(want.readable, got.readable)) {
 		out = append(out, diff{"js", fmt.Sprintf("%d %v", want.status, want.readable), fmt.Sprintf("%d %v", got.status, got.readable)})
+	}
+	if want.verdict == "allowed" && got.verdict == "allowed" && want.bodyErr != got.bodyErr {
+		out = append(out, diff{"body", want.bodyErr, got.bodyErr})
 	}
 	if !slices.Equal(want.requests, got.requests) {
 		out = append(out, diff{"requests", strings.Join(want.requests, ", "), strings.Join(got.requests, ", ")})
