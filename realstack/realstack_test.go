@@ -93,6 +93,7 @@ type suite struct {
 	useRef  bool // CORSDOCTOR_REALSTACK_FIX=reference
 	mu      sync.Mutex
 	servers []*process
+	gen     string // this run's generated Go apps, under genDir
 	// startTimes adds up, per stack, how long its servers took to start.
 	startTimes map[remedy.StackID]time.Duration
 }
@@ -152,11 +153,14 @@ func TestRealStacks(t *testing.T) {
 		useRef:     os.Getenv("CORSDOCTOR_REALSTACK_FIX") == "reference",
 		startTimes: map[remedy.StackID]time.Duration{},
 	}
+	// This run's Go apps: _gen/<run>/<phase>/<case>, kept after a failure.
+	s.gen = filepath.Join(genDir, filepath.Base(base))
 	t.Cleanup(func() {
 		s.stopAll()
 		os.RemoveAll(base)
 		if !t.Failed() {
-			os.RemoveAll(genDir)
+			os.RemoveAll(s.gen)
+			os.Remove(genDir) // only when no other run's apps are left
 		}
 	})
 	page, other := newPage(), newPage()
@@ -168,8 +172,6 @@ func TestRealStacks(t *testing.T) {
 	withCORS := newUpstream(func() string { return s.env.Page })
 	t.Cleanup(withCORS.Close)
 	s.env.Upstream, s.env.CORSUpstream = plain.URL, withCORS.URL
-	os.RemoveAll(genDir)
-
 	outs := make([]*outcome, len(cases))
 	for i, c := range cases {
 		outs[i] = &outcome{c: c, request: pageRequest{
@@ -546,7 +548,7 @@ func (s *suite) startPhase(phase string, outs []*outcome, spec func(*outcome) *s
 		}
 		j.srv.port = port
 		if def.isGo {
-			j.srv.dir = filepath.Join(genDir, phase, j.o.c.Name)
+			j.srv.dir = filepath.Join(s.gen, phase, j.o.c.Name)
 		} else {
 			j.srv.dir = filepath.Join(s.base, phase, j.o.c.Name)
 		}
@@ -566,7 +568,7 @@ func (s *suite) startPhase(phase string, outs []*outcome, spec func(*outcome) *s
 		}
 		bin := filepath.Join(s.base, "go-"+phase)
 		t0 := time.Now()
-		failed := s.goBuild(filepath.Join(genDir, phase, "server"), bin, apps)
+		failed := s.goBuild(filepath.Join(s.gen, phase, "server"), bin, apps)
 		s.startTimes["(go build)"] += time.Since(t0)
 		for _, j := range goJobs {
 			if msg, bad := failed[j.o.c.Name]; bad {
@@ -622,7 +624,8 @@ func (s *suite) goBuild(mainDir, bin string, apps []goPackage) map[string]string
 		if err == nil {
 			return failed
 		}
-		// "# corsdoctor/realstack/_gen/<phase>/<case>" heads each package's errors.
+		// "# corsdoctor/realstack/_gen/<run>/<phase>/<case>" heads each
+		// package's errors.
 		var still []goPackage
 		for _, a := range apps {
 			re := regexp.MustCompile(`(?m)^# corsdoctor/realstack/` + regexp.QuoteMeta(a.Dir) + `\n((?:[^#].*\n?)*)`)
