@@ -172,9 +172,13 @@ func TestHarness(t *testing.T) {
 				}})
 			}
 
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			// No job here should time out, so the limits are ones only a
+			// hang reaches: the harness derives its DevTools/BiDi protocol
+			// timeout from JobTimeout, and Firefox took 29 s just to
+			// launch with two CPU hogs running (scripts/stress).
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			rep, err := Runner{JobTimeout: 5 * time.Second}.Run(ctx, browser, jobs)
+			rep, err := Runner{JobTimeout: time.Minute}.Run(ctx, browser, jobs)
 			if err != nil {
 				t.Fatal(err)
 			}
