@@ -20,7 +20,18 @@
 //
 // scripts/ensure-stacks.sh installs the servers and packages; a stack whose
 // tools are missing is skipped, or fails the test when CI=true. The test
-// skips in -short mode. CORSDOCTOR_REALSTACK=substring runs only the
-// matching cases; CORSDOCTOR_REPORT_DIR receives realstack.txt, the
-// per-stack table.
+// skips in -short mode. Environment:
+//
+//	CORSDOCTOR_REALSTACK=substring   only the matching cases (or one stack ID)
+//	CORSDOCTOR_REPORT_DIR=dir        writes realstack.txt, the per-stack table
+//	CORSDOCTOR_REALSTACK_BROKEN=1    also runs every broken request in both
+//	                                 browsers (proves each case is a real block)
+//	CORSDOCTOR_REALSTACK_FIX=reference  applies the suite's own reference fixes
+//	                                 instead of corsdoctor's (a control)
+//	CORSDOCTOR_REALSTACK_DUMP=dir    writes each case's reports and rendered apps
+//
+// Cases whose diagnosis differs from the expectation in a known way are
+// listed in knownGaps (catalog_test.go): logged, not failed. A fix that
+// does not make both browsers allow the request, or that lets another
+// origin read a credentialed response, always fails.
 package realstack

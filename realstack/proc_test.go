@@ -78,6 +78,10 @@ type process struct {
 	err    error // set when done is closed
 	logs   []string
 	closed sync.Once
+	// host is the process that serves this app when several apps share
+	// one process (bundle); it owns the process, output and exit.
+	host       *process
+	failMarker string
 }
 
 // launch describes how to run one server once its files are written.
@@ -88,7 +92,8 @@ type launch struct {
 	logs []string // log files worth showing when the server fails
 }
 
-// startProcess runs l and waits, bounded by ctx and a 20 s deadline, until
+// startProcess runs l and waits, bounded by ctx and a 60 s deadline (Django
+// under a loaded CI machine is slow), until
 // 127.0.0.1:port accepts connections.
 func startProcess(ctx context.Context, name string, port int, l launch) (*process, error) {
 	p := &process{name: name, port: port, dir: l.dir, out: &lockedBuffer{}, done: make(chan struct{}), logs: l.logs}
@@ -106,23 +111,61 @@ func startProcess(ctx context.Context, name string, port int, l launch) (*proces
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
-	if err := p.waitReady(ctx, 20*time.Second); err != nil {
+	if err := p.waitReady(ctx, 60*time.Second); err != nil {
 		p.stop()
 		return nil, err
 	}
 	return p, nil
 }
 
+// startHost runs a process that serves several apps (see bundle) without
+// waiting for any port; startApp then waits for each app.
+func startHost(name string, l launch) (*process, error) {
+	p := &process{name: name, dir: l.dir, out: &lockedBuffer{}, done: make(chan struct{}), logs: l.logs}
+	cmd := exec.Command(l.argv[0], l.argv[1:]...)
+	cmd.Dir = l.dir
+	cmd.Env = append(os.Environ(), l.env...)
+	cmd.Stdout = p.out
+	cmd.Stderr = p.out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	p.cmd = cmd
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: start %s: %w", name, l.argv[0], err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// startApp waits until the app that host serves on port listens; the
+// host prints failMarker when that app failed to load or listen.
+func startApp(ctx context.Context, host *process, name string, port int, failMarker string) (*process, error) {
+	p := &process{name: name, port: port, host: host, failMarker: failMarker}
+	if err := p.waitReady(ctx, 60*time.Second); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // waitReady polls the port until it accepts a connection, the process
-// exits, or the deadline passes.
+// exits (or reports that this app failed), or the deadline passes.
 func (p *process) waitReady(ctx context.Context, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port))
+	owner := p
+	if p.host != nil {
+		owner = p.host
+	}
 	for {
 		select {
-		case <-p.done:
-			return &exitedError{fmt.Errorf("%s exited before listening on %s: %v\n%s", p.name, addr, p.err, p.output())}
+		case <-owner.done:
+			return &exitedError{fmt.Errorf("%s exited before listening on %s: %v\n%s", p.name, addr, owner.err, p.output())}
 		default:
+		}
+		if p.failMarker != "" && strings.Contains(owner.out.String(), p.failMarker) {
+			return fmt.Errorf("%s failed before listening on %s:\n%s", p.name, addr, p.output())
 		}
 		d := net.Dialer{Timeout: 200 * time.Millisecond}
 		c, err := d.DialContext(ctx, "tcp", addr)
@@ -134,7 +177,7 @@ func (p *process) waitReady(ctx context.Context, limit time.Duration) error {
 			return fmt.Errorf("%s: nothing listening on %s after %v: %v\n%s", p.name, addr, limit, err, p.output())
 		}
 		select {
-		case <-p.done:
+		case <-owner.done:
 		case <-ctx.Done():
 		case <-time.After(25 * time.Millisecond): // poll interval, not synchronisation
 		}
@@ -149,6 +192,9 @@ func (e *exitedError) Unwrap() error { return e.error }
 
 // output is the process's stdout and stderr plus the tails of its logs.
 func (p *process) output() string {
+	if p.host != nil {
+		return p.host.output()
+	}
 	var b strings.Builder
 	b.WriteString(tailString(p.out.String(), 3000))
 	for _, f := range p.logs {
@@ -160,7 +206,11 @@ func (p *process) output() string {
 }
 
 // stop kills the whole process group and waits (bounded) for the leader.
+// An app in a shared host is stopped with its host.
 func (p *process) stop() {
+	if p.host != nil {
+		return
+	}
 	p.closed.Do(func() {
 		if p.cmd.Process != nil {
 			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)

@@ -2,6 +2,7 @@ package realstack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -361,6 +362,7 @@ func (s *suite) diagnoseBroken(o *outcome) {
 		return
 	}
 	o.brokenRp = rep
+	dump(c.Name, "broken-report.json", rep)
 	if !rep.Blocked() {
 		o.errorf("diagnosis: corsdoctor allows the broken request (firefox %s, chromium %s)", rep.Verdict.Firefox, rep.Verdict.Chromium)
 	}
@@ -493,6 +495,7 @@ func (s *suite) probeFixed(o *outcome) {
 		return
 	}
 	o.cdAllowed = !rep.Blocked()
+	dump(o.c.Name, "fixed-report.json", rep)
 	if rep.Blocked() {
 		o.errorf("fix (%s): corsdoctor still blocks the request (firefox %s, chromium %s): %s", o.fixSource, rep.Verdict.Firefox, rep.Verdict.Chromium, firstFinding(rep))
 	}
@@ -513,6 +516,27 @@ func (s *suite) probeFixed(o *outcome) {
 			o.evilBlocked = false
 			o.errorf("security: after the fix, %s with credentials from %s is allowed (firefox %s, chromium %s)", m, evilOrigin, rep.Verdict.Firefox, rep.Verdict.Chromium)
 		}
+	}
+}
+
+// dump writes v (bytes, or JSON) to $CORSDOCTOR_REALSTACK_DUMP/<case>/name
+// when that variable is set: the reports and the rendered apps, for
+// debugging a case and for reading the real servers' fingerprints.
+func dump(caseName, name string, v any) {
+	dir := os.Getenv("CORSDOCTOR_REALSTACK_DUMP")
+	if dir == "" {
+		return
+	}
+	data, ok := v.([]byte)
+	if !ok {
+		var err error
+		if data, err = json.MarshalIndent(v, "", "  "); err != nil {
+			return
+		}
+	}
+	dir = filepath.Join(dir, caseName)
+	if os.MkdirAll(dir, 0o755) == nil {
+		_ = os.WriteFile(filepath.Join(dir, name), data, 0o644)
 	}
 }
 
@@ -557,6 +581,11 @@ func (s *suite) startPhase(phase string, outs []*outcome, spec func(*outcome) *s
 			j.srv.dir = ""
 			continue
 		}
+		for name := range def.files {
+			if data, err := os.ReadFile(filepath.Join(j.srv.dir, name)); err == nil {
+				dump(j.o.c.Name, phase+"-"+name, data)
+			}
+		}
 		if def.isGo {
 			goJobs = append(goJobs, j)
 		}
@@ -579,7 +608,50 @@ func (s *suite) startPhase(phase string, outs []*outcome, spec func(*outcome) *s
 			j.srv.binary = bin
 		}
 	}
-	parallel(4, jobs, func(j job) {
+	// Bundled apps: one host process per kind, then wait for each app.
+	bundled := map[string][]job{}
+	var own []job
+	for _, j := range jobs {
+		if b := stacks[j.o.c.Stack].bundle; b != "" && j.srv.dir != "" {
+			bundled[b] = append(bundled[b], j)
+		} else {
+			own = append(own, j)
+		}
+	}
+	for kind, group := range bundled {
+		b := bundles[kind]
+		launcher := filepath.Join(s.base, phase, b.file)
+		if err := os.WriteFile(launcher, []byte(b.text), 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+		var apps []*server
+		for _, j := range group {
+			apps = append(apps, j.srv)
+		}
+		t0 := time.Now()
+		host, err := startHost(kind+" host ("+phase+")", b.launch(launcher, apps))
+		if err != nil {
+			for _, j := range group {
+				j.o.errorf("%s: %v", phase, err)
+			}
+			continue
+		}
+		s.mu.Lock()
+		s.servers = append(s.servers, host)
+		s.mu.Unlock()
+		parallel(len(group), group, func(j job) {
+			p, err := startApp(s.ctx, host, string(j.o.c.Stack)+" "+j.o.c.Name, j.srv.port, failMarker(j.srv.dir))
+			if err != nil {
+				j.o.errorf("%s: %v", phase, err)
+				return
+			}
+			done(j.o, j.srv, p)
+		})
+		s.mu.Lock()
+		s.startTimes[remedy.StackID(kind+" host")] += time.Since(t0)
+		s.mu.Unlock()
+	}
+	parallel(4, own, func(j job) {
 		if j.srv.dir == "" {
 			return
 		}

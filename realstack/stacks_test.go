@@ -37,7 +37,48 @@ type stackDef struct {
 	// built first, into s.binary).
 	launch func(s *server) launch
 	isGo   bool
+	// bundle names a host that serves all of a phase's apps of this kind
+	// in one process ("node"): starting a runtime per app costs seconds
+	// of CPU on a loaded CI machine. The apps stay separate (own module,
+	// own app object, own port).
+	bundle string
 }
+
+// bundles are the shared hosts: the launcher file and how to run it for a
+// phase's apps. A launcher prints failMarker(dir) when an app fails.
+var bundles = map[string]struct {
+	file, text string
+	launch     func(launcher string, apps []*server) launch
+}{
+	"node": {
+		file: "launch.js",
+		text: nodeLauncher,
+		launch: func(launcher string, apps []*server) launch {
+			argv := []string{"node", launcher}
+			for _, a := range apps {
+				argv = append(argv, filepath.Join(a.dir, "app.js"))
+			}
+			return launch{argv: argv, env: []string{"NODE_PATH=" + nodeModules}, dir: filepath.Dir(launcher)}
+		},
+	},
+}
+
+func failMarker(dir string) string { return "realstack-failed " + dir + ":" }
+
+// nodeLauncher loads each app.js of a phase (each calls listen itself) and
+// reports an app that fails without stopping the others.
+const nodeLauncher = `'use strict';
+const path = require('path');
+process.on('uncaughtException', (err) => console.error('realstack: uncaught:', err));
+process.on('unhandledRejection', (err) => console.error('realstack: unhandled rejection:', err));
+for (const file of process.argv.slice(2)) {
+  try {
+    require(file);
+  } catch (err) {
+    console.error('realstack-failed ' + path.dirname(file) + ': ' + (err && err.stack || err));
+  }
+}
+`
 
 // server is one rendering of a case's app: broken or fixed.
 type server struct {
@@ -253,7 +294,7 @@ var stacks = map[remedy.StackID]*stackDef{
 	remedy.ExpressCors: {
 		id: remedy.ExpressCors, tool: "Express and cors (scripts/ensure-stacks.sh: npm ci in realstack/node)",
 		check: needNode("express", "cors"),
-		files: map[string]string{"app.js": expressApp},
+		files: map[string]string{"app.js": expressApp}, bundle: "node",
 		launch: func(s *server) launch {
 			return launch{argv: []string{"node", "app.js"}, env: []string{"NODE_PATH=" + nodeModules}, dir: s.dir}
 		},
@@ -261,7 +302,7 @@ var stacks = map[remedy.StackID]*stackDef{
 	remedy.FastifyCors: {
 		id: remedy.FastifyCors, tool: "Fastify and @fastify/cors (scripts/ensure-stacks.sh: npm ci in realstack/node)",
 		check: needNode("fastify", "@fastify/cors"),
-		files: map[string]string{"app.js": fastifyApp},
+		files: map[string]string{"app.js": fastifyApp}, bundle: "node",
 		launch: func(s *server) launch {
 			return launch{argv: []string{"node", "app.js"}, env: []string{"NODE_PATH=" + nodeModules}, dir: s.dir}
 		},
@@ -412,7 +453,9 @@ const ok = (req, res) => res.json({ ok: true });
 for (const m of ['get', 'post', 'put', 'delete', 'patch']) {
   app[m]('/api/items', {{slot "route"}}ok);
 }
-app.listen({{.Port}}, '127.0.0.1');
+app.listen({{.Port}}, '127.0.0.1').on('error', (err) => {
+  console.error('realstack-failed ' + __dirname + ': ' + err);
+});
 `
 
 const fastifyApp = `// realstack: {{.Case.Name}} ({{if .Fixed}}fixed{{else}}broken{{end}})
@@ -435,8 +478,7 @@ app.route({
   handler: async () => ({ ok: true }),
 });
 app.listen({ port: {{.Port}}, host: '127.0.0.1' }).catch((err) => {
-  console.error(err);
-  process.exit(1);
+  console.error('realstack-failed ' + __dirname + ': ' + err);
 });
 `
 
