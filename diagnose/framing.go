@@ -401,7 +401,7 @@ func sameRead(resp *Response, h headRead) bool {
 }
 
 // firefoxHeaderArray applies what nsHttpHeaderArray does when it stores
-// field lines: a repeated Content-Length with the same value is dropped,
+// field lines: an empty value merged into a repeated field vanishes; a repeated Content-Length with the same value is dropped,
 // one with another value (or a list of different values) fails the
 // response; and Access-Control-Allow-Origin lines merge into one value
 // unless two of them are spelled exactly "Access-Control-Allow-Origin"
@@ -415,8 +415,17 @@ func firefoxHeaderArray(hs []Header) ([]Header, *NetError) {
 			exact++
 		}
 	}
+	count := map[string]int{}
+	for _, h := range hs {
+		count[strings.ToLower(h.Name)]++
+	}
 	for _, h := range hs {
 		switch {
+		case h.Value == "" && count[strings.ToLower(h.Name)] > 1 && !strings.EqualFold(h.Name, "Access-Control-Allow-Origin") && !strings.EqualFold(h.Name, "Content-Length"):
+			// Merging an empty value into a repeated field is a no-op in
+			// nsHttpHeaderArray::MergeHeader (observed: "X:" then "X: v"
+			// reads "v"). ACAO lines still count one by one for CORS.
+			continue
 		case strings.EqualFold(h.Name, "Content-Length"):
 			if !sameList(h.Value) {
 				return nil, &NetError{Kind: "malformed", Message: "Firefox fails a response whose Content-Length lists different values (" + h.Value + ")"}
