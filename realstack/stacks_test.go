@@ -63,6 +63,66 @@ var bundles = map[string]struct {
 	},
 }
 
+func init() {
+	bundles["python"] = struct {
+		file, text string
+		launch     func(launcher string, apps []*server) launch
+	}{
+		file: "launch.py",
+		text: pythonLauncher,
+		launch: func(launcher string, apps []*server) launch {
+			argv := []string{python, launcher}
+			for _, a := range apps {
+				kind := "flask"
+				if a.c.Stack == remedy.Starlette {
+					kind = "asgi"
+				}
+				argv = append(argv, fmt.Sprintf("%s:%d:%s", kind, a.port, filepath.Join(a.dir, "app.py")))
+			}
+			return launch{argv: argv, env: []string{"PYTHONDONTWRITEBYTECODE=1"}, dir: filepath.Dir(launcher)}
+		},
+	}
+}
+
+// pythonLauncher imports each app.py of a phase as a module (so its
+// __main__ block does not run) and serves it as that block would, one
+// thread per app: Flask apps with Werkzeug's server, ASGI apps with
+// uvicorn (which installs no signal handlers outside the main thread).
+const pythonLauncher = `import asyncio
+import importlib.util
+import os
+import sys
+import threading
+import traceback
+
+
+def serve(kind, port, path):
+    try:
+        spec = importlib.util.spec_from_file_location('realstack_app_%d' % port, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        if kind == 'flask':
+            from werkzeug.serving import make_server
+            make_server('127.0.0.1', port, mod.app, threaded=True).serve_forever()
+        else:
+            import uvicorn
+            server = uvicorn.Server(uvicorn.Config(mod.app, host='127.0.0.1', port=port, log_level='warning'))
+            asyncio.run(server.serve())
+            raise RuntimeError('uvicorn stopped')
+    except BaseException:
+        print('realstack-failed %s: %s' % (os.path.dirname(path), traceback.format_exc()), flush=True)
+
+
+threads = []
+for arg in sys.argv[1:]:
+    kind, port, path = arg.split(':', 2)
+    t = threading.Thread(target=serve, args=(kind, int(port), path), daemon=True)
+    t.start()
+    threads.append(t)
+for t in threads:
+    t.join()
+`
+
 func failMarker(dir string) string { return "realstack-failed " + dir + ":" }
 
 // nodeLauncher loads each app.js of a phase (each calls listen itself) and
@@ -310,7 +370,7 @@ var stacks = map[remedy.StackID]*stackDef{
 	remedy.FlaskCors: {
 		id: remedy.FlaskCors, tool: "Flask and Flask-CORS (apt-get install python3-flask python3-flask-cors)",
 		check: needPython("flask", "flask_cors"),
-		files: map[string]string{"app.py": flaskApp},
+		files: map[string]string{"app.py": flaskApp}, bundle: "python",
 		launch: func(s *server) launch {
 			return launch{argv: []string{python, "app.py"}, env: []string{"PYTHONDONTWRITEBYTECODE=1"}, dir: s.dir}
 		},
@@ -330,7 +390,7 @@ var stacks = map[remedy.StackID]*stackDef{
 	remedy.Starlette: {
 		id: remedy.Starlette, tool: "Starlette and uvicorn (apt-get install python3-starlette python3-uvicorn)",
 		check: needPython("starlette", "uvicorn"),
-		files: map[string]string{"app.py": starletteApp},
+		files: map[string]string{"app.py": starletteApp}, bundle: "python",
 		launch: func(s *server) launch {
 			return launch{argv: []string{python, "app.py"}, env: []string{"PYTHONDONTWRITEBYTECODE=1"}, dir: s.dir}
 		},
