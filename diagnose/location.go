@@ -54,24 +54,21 @@ func ResolveLocation(location, base string, b Browser) (string, error) {
 // Firefox 153 follows the standard in all three.
 func chromiumQuirks(b Browser) bool { return b == Chromium }
 
-// resolveLocation is ResolveLocation for the walker: it returns the next
+// resolveRedirect is ResolveLocation for the walker: it returns the next
 // hop as a *url.URL the prober can send, without its fragment, and the
 // href. The url.URL's host is already in the browser's canonical form
 // (punycode, dotted-quad IPv4, compressed IPv6), so the target policy and
-// the dialer judge the host the browser would really reach.
-func resolveLocation(location string, base *url.URL, b Browser) (*url.URL, string, error) {
-	return resolveWith(location, base, b, false)
-}
-
-// resolveRedirect is resolveLocation as the browser's network layer
-// resolves a redirect, which can differ from new URL(): Firefox 153's
-// necko keeps a tab in the Location instead of removing it, so it is
-// percent-encoded (%09) in the path, query and fragment, and makes the host
-// invalid (observed: new URL() in the same Firefox removes it).
+// the dialer judge the host the browser would really reach. It resolves
+// as the browser's network layer does, which can differ from new URL():
+// Firefox 153's necko keeps a tab in the Location instead of removing it,
+// so it is percent-encoded (%09) in the path, query and fragment, and
+// makes the host invalid (observed: new URL() in the same Firefox removes
+// it).
 func resolveRedirect(location string, base *url.URL, b Browser) (*url.URL, string, error) {
 	return resolveWith(location, base, b, b == Firefox)
 }
 
+// resolveWith parses location against base; keepTabs keeps inner tabs.
 func resolveWith(location string, base *url.URL, b Browser, keepTabs bool) (*url.URL, string, error) {
 	br, err := parseURLRecord(base.String(), nil, b, false)
 	if err != nil {
