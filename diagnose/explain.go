@@ -305,6 +305,14 @@ func (x *explainer) preflight(rc *RootCause) {
 			x.evidence(rc, "Allow: %s", allow)
 		}
 		rc.Summary = fmt.Sprintf("Nothing answers OPTIONS with CORS headers at this URL: the %s replied %d itself, so CORS handling is not applied to preflights for this route.", layerName(rc.Layer), r.Status)
+		if !x.fu.anyCORS && !x.corsFingerprint() {
+			// No answer, follow-ups included, carries a CORS header: CORS
+			// may be missing altogether, or applied to the routes only;
+			// only the actual request, which a failed preflight forbids
+			// sending, could tell. The fix is the same.
+			rc.Problem = string(remedy.ProblemNotConfigured)
+			rc.Summary = fmt.Sprintf("No response carries a CORS header: the %s answers OPTIONS with %d itself, and the follow-up preflights got no Access-Control-* header either. CORS is not configured for this URL (or only for its routes, not for preflights).", layerName(rc.Layer), r.Status)
+		}
 		rc.Collapses = true
 	case !cors && r.Status >= 500:
 		rc.Layer, rc.Problem = LayerFramework, string(remedy.ProblemNoPreflightHandler)
@@ -443,6 +451,18 @@ func (x *explainer) corsSpoken(rc *RootCause, r *Response) {
 	rc.Layer, rc.Problem = LayerCORS, string(remedy.ProblemPolicy)
 	f := x.first
 	switch {
+	case (r.Status < 200 || r.Status > 299) && (x.fu.minimalPass || strings.Contains(r.Body, "Disallowed CORS")):
+		// The CORS layer itself refuses with a status (Starlette's 400
+		// "Disallowed CORS method"): a minimal preflight passes, so it is
+		// the method or a header.
+		if strings.Contains(r.Body, "Disallowed CORS") {
+			x.evidence(rc, "the preflight's body says %q", clipEvidence(strings.TrimSpace(r.Body)))
+		}
+		x.pinpoint(rc)
+		if strings.Contains(r.Body, "Disallowed CORS origin") && !x.fu.minimalPass {
+			x.refused = []string{"the origin " + x.origin}
+			rc.Summary = fmt.Sprintf("The CORS middleware refuses the origin %s (it answers the preflight %d: %q).", x.origin, r.Status, clipEvidence(strings.TrimSpace(r.Body)))
+		}
 	case r.Status < 200 || r.Status > 299:
 		if r.Status == 401 || r.Status == 403 {
 			rc.Layer, rc.Problem = LayerAuth, string(remedy.ProblemAuthBeforeCORS)
@@ -536,6 +556,11 @@ func (x *explainer) clientDropCredentials(rc *RootCause, r *Response) bool {
 	// Only when the same request without credentials passes as answered:
 	// otherwise dropping them is not enough, and the server must change.
 	if x.first.Step.Kind == StepPreflight && !preflightPasses(r, x.origin, x.method, x.unsafe, false) {
+		return false
+	}
+	if acac, _ := r.get("Access-Control-Allow-Credentials"); strings.TrimSpace(acac) == "true" {
+		// The server says it means credentials: its "*" is the mistake.
+		x.evidence(rc, "Access-Control-Allow-Credentials: true next to Access-Control-Allow-Origin: *")
 		return false
 	}
 	rc.Layer, rc.Problem = LayerClient, "client"
@@ -798,7 +823,7 @@ func (x *explainer) requiredPolicy() remedy.Policy {
 					}
 				}
 			}
-			if list[i].Step.Kind == StepActual {
+			if list[i].Step.Kind == StepActual || list[i].Step.Kind == StepKind(FollowupLabel+": fingerprint") {
 				continue
 			}
 			acam, _ := r.get("Access-Control-Allow-Methods")

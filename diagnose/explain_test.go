@@ -135,7 +135,20 @@ func TestExplain(t *testing.T) {
 				w.Header().Set("Access-Control-Allow-Origin", "*")
 			}),
 			req:  diagnose.Request{Method: "PUT"},
-			want: want{blocked: true, layer: "framework", problem: "no-preflight-handler", stack: remedy.ExpressCors, where: "server", summary: "Nothing answers OPTIONS", collapse: true},
+			want: want{blocked: true, layer: "framework", problem: "not-configured", stack: remedy.ExpressCors, where: "server", summary: "No response carries a CORS header", collapse: true},
+		},
+		{
+			name: "CORS headers are added but nothing ends the preflight: the route's 405",
+			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Access-Control-Allow-Origin", page)
+				w.Header().Set("Vary", "Origin")
+				if r.Method == http.MethodOptions {
+					w.Header().Set("Allow", "GET, HEAD, PUT")
+					http.Error(w, "Method Not Allowed", 405)
+				}
+			}),
+			req:  diagnose.Request{Method: "PUT"},
+			want: want{blocked: true, layer: "router", problem: "no-preflight-handler", where: "server", summary: "nothing ends the preflight", policy: []string{"PUT"}},
 		},
 		{
 			name: "trailing-slash redirect: call the final URL",
@@ -202,6 +215,21 @@ func TestExplain(t *testing.T) {
 			}),
 			req:  diagnose.Request{Method: "PUT", Credentials: diagnose.CredentialsInclude},
 			want: want{blocked: true, layer: "cors-middleware", problem: "policy", where: "server", summary: "must name the origin", policy: []string{"PUT", page}},
+		},
+		{
+			name: "* with Allow-Credentials: true means credentials: a server fix",
+			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Access-Control-Allow-Origin", "*")
+				w.Header().Set("Access-Control-Allow-Credentials", "true")
+			}),
+			req:  diagnose.Request{Credentials: diagnose.CredentialsInclude},
+			want: want{blocked: true, layer: "cors-middleware", problem: "policy", where: "server", summary: "must name the origin", policy: []string{page}},
+		},
+		{
+			name: "a simple credentialed GET without Allow-Credentials: the fingerprint follow-up names rs/cors",
+			handler: corsLike{origins: []string{page}, vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
+			req:     diagnose.Request{Credentials: diagnose.CredentialsInclude},
+			want:    want{blocked: true, layer: "cors-middleware", problem: "policy", stack: remedy.RsCors, where: "server", summary: "does not allow them", policy: []string{page}},
 		},
 		{
 			name:    "no CORS anywhere",

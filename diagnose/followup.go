@@ -71,7 +71,18 @@ func preflightFollowups(prep *prepared, d PreflightDecision) []followupProbe {
 	for _, o := range originVariants(origin) {
 		out = append(out, followupProbe{label: "origin " + o, url: u, origin: o, method: method, headers: d.UnsafeHeaders})
 	}
-	return out
+	return append(out, fingerprintProbe(u, origin))
+}
+
+// fingerprintHeader is a request header no server allows on purpose. How
+// a CORS middleware refuses it is its signature: rs/cors answers 204 with
+// its one Vary line, gorilla/handlers an empty 403, Starlette a 400 that
+// names it, while Express's cors echoes it back. It never reaches the
+// policy a fix proposes.
+const fingerprintHeader = "x-corsdoctor-probe"
+
+func fingerprintProbe(u *url.URL, origin string) followupProbe {
+	return followupProbe{label: "fingerprint", url: u, origin: origin, method: "GET", headers: []string{fingerprintHeader}}
 }
 
 // originVariants are the origins users most often mix up with theirs:
@@ -214,13 +225,15 @@ func laterFollowups(prep *prepared, rep *Report) []followupProbe {
 	if first.Step.Kind != StepActual || rep.Preflight.Sent {
 		return nil
 	}
-	if _, ok := first.Response.get("Access-Control-Allow-Origin"); ok && first.Response.Status < 400 {
-		// The server speaks CORS here and said what it allows.
-		return nil
-	}
-	out := []followupProbe{{label: "minimal", url: prep.target, origin: prep.origin, method: prep.Method}}
-	for _, o := range originVariants(prep.origin) {
-		out = append(out, followupProbe{label: "origin " + o, url: prep.target, origin: o, method: prep.Method})
+	// A refused simple request: a minimal preflight and the fingerprint
+	// show which middleware answers (a simple response rarely does), and
+	// when the origin was refused, its twins show whether the list lacks
+	// only this spelling.
+	out := []followupProbe{{label: "minimal", url: prep.target, origin: prep.origin, method: prep.Method}, fingerprintProbe(prep.target, prep.origin)}
+	if _, ok := first.Response.get("Access-Control-Allow-Origin"); !ok || first.Response.Status >= 400 {
+		for _, o := range originVariants(prep.origin) {
+			out = append(out, followupProbe{label: "origin " + o, url: prep.target, origin: o, method: prep.Method})
+		}
 	}
 	return out
 }

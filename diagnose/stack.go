@@ -180,6 +180,9 @@ var fingerprints = []fingerprint{
 		return ev.exactHeader("Access-Control-Allow-Methods", "GET,HEAD,POST", "@fastify/cors v11's default methods")
 	}},
 	{stack: remedy.FastifyCors, points: 2, match: func(ev *evidenceView) string { return ev.body(`"statusCode":`) }},
+	{stack: remedy.FastifyCors, points: 2, match: func(ev *evidenceView) string {
+		return ev.exactHeader("Keep-Alive", "timeout=72", "Fastify's default keep-alive timeout")
+	}},
 	{stack: remedy.FastifyCors, points: 1, cors: true, match: func(ev *evidenceView) string {
 		for _, r := range ev.preflightResponses() {
 			items, _ := varyItems(r)
