@@ -226,7 +226,7 @@ func TestExplain(t *testing.T) {
 			want: want{blocked: true, layer: "cors-middleware", problem: "policy", where: "server", summary: "must name the origin", policy: []string{page}},
 		},
 		{
-			name: "a simple credentialed GET without Allow-Credentials: the fingerprint follow-up names rs/cors",
+			name:    "a simple credentialed GET without Allow-Credentials: the fingerprint follow-up names rs/cors",
 			handler: corsLike{origins: []string{page}, vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
 			req:     diagnose.Request{Credentials: diagnose.CredentialsInclude},
 			want:    want{blocked: true, layer: "cors-middleware", problem: "policy", stack: remedy.RsCors, where: "server", summary: "does not allow them", policy: []string{page}},
