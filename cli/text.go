@@ -230,7 +230,11 @@ func writeFinding(p printer, c palette, f diagnose.Finding, console bool) {
 	if len(f.Browsers) > 0 && f.Severity == diagnose.SeverityError {
 		p.printf("    Fails in: %s", joinBrowsers(f.Browsers))
 		if len(f.ReportedBy) > 0 {
-			p.printf("; the first error %s reports", joinBrowsers(f.ReportedBy))
+			verb := "reports"
+			if len(f.ReportedBy) > 1 {
+				verb = "report"
+			}
+			p.printf("; the first error %s %s", joinBrowsers(f.ReportedBy), verb)
 		}
 		p.printf("\n")
 	}
