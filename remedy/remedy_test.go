@@ -51,7 +51,7 @@ var mustHaveAll = map[StackID]bool{
 }
 
 var verified = []StackID{Nginx, Apache, Caddy, ExpressCors, FastifyCors, DjangoCorsHeaders, FlaskCors,
-	Starlette, RsCors, GoChiCors, Jub0bsCors, GorillaHandlers, GoNetHTTP}
+	Starlette, RsCors, GoChiCors, GorillaHandlers, GoNetHTTP}
 
 var problems = []Problem{ProblemPolicy, ProblemNotConfigured, ProblemAuthBeforeCORS, ProblemNoPreflightHandler,
 	ProblemErrorsWithoutCORS, ProblemDuplicateHeaders, ProblemPreflightRedirect}
