@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"net/textproto"
 	"slices"
 	"strings"
 
@@ -249,6 +250,7 @@ var fingerprints = []fingerprint{
 	{stack: remedy.GorillaHandlers, points: 3, cors: true, match: gorillaEmptyRefusal},
 	{stack: remedy.GoNetHTTP, points: 2, match: func(ev *evidenceView) string { return ev.body("404 page not found") }},
 	{stack: remedy.GoNetHTTP, points: 1, match: goDefaultHeaders},
+	{stack: remedy.GoNetHTTP, points: 2, match: goHeaderOrder},
 }
 
 // expressAutomaticOptions is Express's own answer to OPTIONS on a route
@@ -305,6 +307,46 @@ func goDefaultHeaders(ev *evidenceView) string {
 		}
 	}
 	return ""
+}
+
+// goHeaderOrder notices how net/http writes a response head: the
+// handler's headers in canonical form, sorted by name (Header.Write sorts
+// them), then the Date and framing headers the server adds itself, and no
+// Server header at all. Node, Python and the proxies all break one of
+// these.
+func goHeaderOrder(ev *evidenceView) string {
+	sortedBlock := false
+	for _, r := range ev.responses {
+		names := make([]string, 0, len(r.Headers))
+		for _, h := range r.Headers {
+			names = append(names, h.Name)
+		}
+		end := len(names)
+		for end > 0 {
+			switch names[end-1] {
+			case "Date", "Content-Length", "Transfer-Encoding", "Connection":
+				end--
+				continue
+			}
+			break
+		}
+		if end == len(names) || !slices.Contains(names[end:], "Date") {
+			return ""
+		}
+		user := names[:end]
+		for i, n := range user {
+			if n == "Server" || n != textproto.CanonicalMIMEHeaderKey(n) || (i > 0 && user[i-1] > n) {
+				return ""
+			}
+		}
+		if len(user) >= 2 {
+			sortedBlock = true
+		}
+	}
+	if !sortedBlock {
+		return ""
+	}
+	return "every response lists its headers sorted by name, then Date and Content-Length, with no Server header (Go's net/http)"
 }
 
 // proxyStacks are the stacks that usually sit in front of an application.

@@ -94,6 +94,11 @@ var (
 	// policyOrSilent: middleware that send nothing at all to an origin
 	// they refuse look unconfigured from outside.
 	policyOrSilent = problems(remedy.ProblemPolicy, remedy.ProblemNotConfigured)
+	// unseenOrNoPreflight: CORS applied to the routes only, with nothing
+	// CORS-shaped in any answer to OPTIONS, looks unconfigured from
+	// outside; only the actual request, which the failed preflight
+	// forbids, would show it. The fix is the same.
+	unseenOrNoPreflight = problems(remedy.ProblemNoPreflightHandler, remedy.ProblemNotConfigured)
 )
 
 // nginx: a working CORS block for one origin, and the pieces of the usual
@@ -285,7 +290,7 @@ Header always set Access-Control-Allow-Methods "GET, POST, PUT, DELETE"`},
 			"before-auth": `const cors = require('cors');`,
 			"route":       `cors({ origin: '{{.Page}}' }), `,
 		},
-		Problems: noPreflight, Where: onServer,
+		Problems: unseenOrNoPreflight, Where: onServer,
 	},
 	{
 		Name: "express-auth-before-cors", Stack: remedy.ExpressCors,
@@ -615,40 +620,6 @@ app.add_middleware(CORSMiddleware, allow_origins=['{{.Page}}'], allow_methods=['
 app.add_middleware(CORSMiddleware, allow_origins=['{{.Page}}'], allow_methods=['*'])`},
 		Problems: policy, Where: onServer,
 	},
-}
-
-// knownGaps are the cases whose diagnosis (stack, problem or side) differs
-// from the expectation today, with what corsdoctor says instead. They are
-// logged, not failed, so the suite can guard the fixes (which must always
-// work) while the engine catches up; a gap that no longer happens is
-// logged too, to be removed from here. Each entry is an engine task.
-var knownGaps = map[string]string{
-	// No layer sends any CORS header, but the framework's own answer to
-	// OPTIONS (405, or Express's automatic 200) reads as "CORS is there
-	// but not applied to preflights".
-	"nginx-no-cors":    "no-preflight-handler instead of not-configured",
-	"apache-no-cors":   "no-preflight-handler instead of not-configured",
-	"express-no-cors":  "no-preflight-handler instead of not-configured",
-	"net-http-no-cors": "no-preflight-handler instead of not-configured",
-	// Access-Control-Allow-Credentials: true next to "*" says the server
-	// means credentials; the engine advises dropping them from fetch().
-	"express-default-origin-with-credentials": "client fix (drop credentials) although the server sends Allow-Credentials: true",
-	"net-http-wildcard-with-credentials":      "client fix (drop credentials) although the server sends Allow-Credentials: true; stack unknown",
-	// Simple requests (no preflight): the actual response alone does not
-	// show the middleware.
-	"fastify-hard-coded-production-origin":          "stack unknown",
-	"fastify-missing-credentials":                   "stack unknown",
-	"fastify-allowed-headers-without-authorization": "stack unknown",
-	"fastify-auth-hook-before-cors":                 "stack unknown",
-	"rs-cors-missing-allow-credentials":             "stack unknown",
-	"gorilla-handlers-missing-allow-credentials":    "stack unknown",
-	// Flask-CORS sends nothing to an origin it refuses, and Flask answers
-	// OPTIONS itself: read as no preflight handler.
-	"flask-cors-hard-coded-production-origin": "no-preflight-handler instead of policy",
-	// Starlette's CORSMiddleware refuses with 400 "Disallowed CORS
-	// method/headers"; the engine takes the 400 for the route's answer.
-	"starlette-defaults-get-only":         "no-preflight-handler instead of policy",
-	"starlette-authorization-not-allowed": "no-preflight-handler instead of policy",
 }
 
 // rsCors is a broken Go app whose withCORS wraps the app in expr, an

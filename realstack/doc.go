@@ -30,8 +30,8 @@
 //	                                 instead of corsdoctor's (a control)
 //	CORSDOCTOR_REALSTACK_DUMP=dir    writes each case's reports and rendered apps
 //
-// Cases whose diagnosis differs from the expectation in a known way are
-// listed in knownGaps (catalog_test.go): logged, not failed. A fix that
-// does not make both browsers allow the request, or that lets another
-// origin read a credentialed response, always fails.
+// A case fails when corsdoctor's diagnosis names another stack, root cause
+// (problem) or side of the fix than the catalogue expects, when the applied
+// fix does not make both browsers and corsdoctor allow the request, or when
+// it lets another origin read a credentialed response.
 package realstack

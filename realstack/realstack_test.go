@@ -75,7 +75,7 @@ type outcome struct {
 }
 
 // diagErrorf records a diagnosis that names another stack, problem or side
-// than the case expects: a failure unless the case is a known gap.
+// than the case expects: a failure.
 func (o *outcome) diagErrorf(format string, args ...any) {
 	o.diagErrs = append(o.diagErrs, fmt.Sprintf(format, args...))
 }
@@ -317,16 +317,8 @@ func TestRealStacks(t *testing.T) {
 			for _, e := range o.errs {
 				t.Error(e)
 			}
-			gap, known := knownGaps[o.c.Name]
-			switch {
-			case len(o.diagErrs) > 0 && known:
-				t.Logf("known diagnosis gap (%s): %s", gap, strings.Join(o.diagErrs, "; "))
-			case len(o.diagErrs) > 0:
-				for _, e := range o.diagErrs {
-					t.Error(e)
-				}
-			case known && o.diagnosisOK:
-				t.Logf("known diagnosis gap %q no longer happens: remove it from knownGaps", gap)
+			for _, e := range o.diagErrs {
+				t.Error(e)
 			}
 			if t.Failed() {
 				t.Logf("request: %s %s credentials=%s headers=%v; corsdoctor said: %s", o.request.Method, o.request.URL, o.request.Credentials, o.request.Headers, o.diagnosis)
@@ -882,10 +874,8 @@ func (s *suite) table(outs []*outcome, versions map[string]string) string {
 	for _, o := range outs {
 		mark := "ok"
 		switch {
-		case len(o.errs) > 0 || len(o.diagErrs) > 0 && knownGaps[o.c.Name] == "":
+		case len(o.errs) > 0 || len(o.diagErrs) > 0:
 			mark = fmt.Sprintf("%d problem(s)", len(o.errs)+len(o.diagErrs))
-		case len(o.diagErrs) > 0:
-			mark = "gap"
 		}
 		cases = append(cases, fmt.Sprintf("  %-48s %-6s fix from %-9s %s", o.c.Name, mark, o.fixSource, o.diagnosis))
 	}
