@@ -35,6 +35,10 @@ type fingerprint struct {
 type evidenceView struct {
 	responses []*Response
 	steps     []Step
+	// vary and varyLines are each response's Vary items (lower-case) and
+	// Vary line count, computed once: four fingerprints read them.
+	vary      [][]string
+	varyLines []int
 }
 
 func newEvidenceView(rep *Report) *evidenceView {
@@ -44,6 +48,9 @@ func newEvidenceView(rep *Report) *evidenceView {
 			if list[i].Response != nil {
 				ev.responses = append(ev.responses, list[i].Response)
 				ev.steps = append(ev.steps, list[i].Step)
+				items, lines := varyItems(list[i].Response)
+				ev.vary = append(ev.vary, items)
+				ev.varyLines = append(ev.varyLines, lines)
 			}
 		}
 	}
@@ -99,16 +106,15 @@ func (ev *evidenceView) exactHeader(name, value, why string) string {
 	return ""
 }
 
-// varyLines returns the Vary field lines of preflight-like (OPTIONS)
-// responses.
-func (ev *evidenceView) preflightResponses() []*Response {
-	var out []*Response
-	for i, r := range ev.responses {
-		if ev.steps[i].Kind != StepActual {
-			out = append(out, r)
+// preflightVary calls ok with the Vary items and line count of each
+// preflight-like (OPTIONS) response until it returns true.
+func (ev *evidenceView) preflightVary(ok func(items []string, lines int) bool) bool {
+	for i := range ev.responses {
+		if ev.steps[i].Kind != StepActual && ok(ev.vary[i], ev.varyLines[i]) {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 func clipEvidence(s string) string {
@@ -132,6 +138,9 @@ func varyItems(r *Response) ([]string, int) {
 	}
 	return items, len(lines)
 }
+
+// rsCorsVary is the Vary rs/cors and its fork go-chi/cors put on preflights.
+var rsCorsVary = []string{"origin", "access-control-request-method", "access-control-request-headers"}
 
 var fingerprints = []fingerprint{
 	// Servers and proxies.
@@ -185,11 +194,10 @@ var fingerprints = []fingerprint{
 		return ev.exactHeader("Keep-Alive", "timeout=72", "Fastify's default keep-alive timeout")
 	}},
 	{stack: remedy.FastifyCors, points: 1, cors: true, match: func(ev *evidenceView) string {
-		for _, r := range ev.preflightResponses() {
-			items, _ := varyItems(r)
-			if slices.Equal(items, []string{"access-control-request-headers"}) {
-				return "Vary: Access-Control-Request-Headers alone on the preflight (@fastify/cors)"
-			}
+		if ev.preflightVary(func(items []string, _ int) bool {
+			return slices.Equal(items, []string{"access-control-request-headers"})
+		}) {
+			return "Vary: Access-Control-Request-Headers alone on the preflight (@fastify/cors)"
 		}
 		return ""
 	}},
@@ -221,29 +229,22 @@ var fingerprints = []fingerprint{
 
 	// Go.
 	{stack: remedy.RsCors, points: 3, cors: true, match: func(ev *evidenceView) string {
-		for _, r := range ev.preflightResponses() {
-			items, lines := varyItems(r)
-			if lines == 1 && slices.Equal(items, []string{"origin", "access-control-request-method", "access-control-request-headers"}) {
-				return "one Vary line \"Origin, Access-Control-Request-Method, Access-Control-Request-Headers\" on a preflight (rs/cors)"
-			}
+		if ev.preflightVary(func(items []string, lines int) bool { return lines == 1 && slices.Equal(items, rsCorsVary) }) {
+			return "one Vary line \"Origin, Access-Control-Request-Method, Access-Control-Request-Headers\" on a preflight (rs/cors)"
 		}
 		return ""
 	}},
 	{stack: remedy.GoChiCors, points: 3, cors: true, match: func(ev *evidenceView) string {
-		for _, r := range ev.preflightResponses() {
-			items, lines := varyItems(r)
-			if lines == 3 && slices.Equal(items, []string{"origin", "access-control-request-method", "access-control-request-headers"}) {
-				return "three Vary lines Origin, Access-Control-Request-Method, Access-Control-Request-Headers on a preflight (go-chi/cors)"
-			}
+		if ev.preflightVary(func(items []string, lines int) bool { return lines == 3 && slices.Equal(items, rsCorsVary) }) {
+			return "three Vary lines Origin, Access-Control-Request-Method, Access-Control-Request-Headers on a preflight (go-chi/cors)"
 		}
 		return ""
 	}},
 	{stack: remedy.Jub0bsCors, points: 3, cors: true, match: func(ev *evidenceView) string {
-		for _, r := range ev.preflightResponses() {
-			items, _ := varyItems(r)
-			if slices.Contains(items, "access-control-request-private-network") {
-				return "Vary names Access-Control-Request-Private-Network (jub0bs/cors)"
-			}
+		if ev.preflightVary(func(items []string, _ int) bool {
+			return slices.Contains(items, "access-control-request-private-network")
+		}) {
+			return "Vary names Access-Control-Request-Private-Network (jub0bs/cors)"
 		}
 		return ""
 	}},
