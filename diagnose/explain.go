@@ -576,7 +576,7 @@ func (x *explainer) preflightRedirect(rc *RootCause) {
 	r := x.ex.Response
 	loc, _ := r.get("Location")
 	x.evidence(rc, "Location: %s", loc)
-	target, err := x.target.Parse(strings.TrimSpace(loc))
+	target, _, err := resolveRedirect(loc, x.target, Chromium)
 	rc.Problem = string(remedy.ProblemPreflightRedirect)
 	rc.Layer = LayerRouter
 	if err == nil && looksLikeLogin(target) {
@@ -628,7 +628,7 @@ func (x *explainer) actual(rc *RootCause) {
 		loc, _ := r.get("Location")
 		rc.Layer, rc.Problem = LayerRouter, string(remedy.ProblemErrorsWithoutCORS)
 		rc.Summary = fmt.Sprintf("The request is redirected (%d to %s) without CORS headers on the redirect; browsers check CORS on every hop. Call the final URL, or add the CORS headers to the redirect.", r.Status, loc)
-		if target, err := x.target.Parse(strings.TrimSpace(loc)); err == nil && sameResource(x.target, target) {
+		if target, _, err := resolveRedirect(loc, x.target, Chromium); err == nil && sameResource(x.target, target) {
 			rc.Layer, rc.Problem = LayerClient, "client"
 			rc.Summary = fmt.Sprintf("The URL redirects (%d to %s) without CORS headers on the redirect. Call the final URL directly.", r.Status, target)
 			req := x.rep.Request

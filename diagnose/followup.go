@@ -216,7 +216,7 @@ func laterFollowups(prep *prepared, rep *Report) []followupProbe {
 	}
 	if first.Step.Kind == StepPreflight && first.Response.isRedirect() {
 		loc, _ := first.Response.get("Location")
-		target, err := prep.target.Parse(strings.TrimSpace(loc))
+		target, _, err := resolveRedirect(loc, prep.target, Chromium)
 		if err != nil || (target.Scheme != "http" && target.Scheme != "https") {
 			return nil
 		}
