@@ -163,6 +163,10 @@ func buildReport(ws map[Browser]*walker, union []Exchange) *Report {
 			Title:  "Firefox and Chromium disagree on the need for a preflight",
 			Detail: "Chromium combines repeated request headers and applies the 1024-byte limit to the safelisted values together; Firefox judges each header the page set on its own. Here Chromium " + map[bool]string{true: "sends", false: "skips"}[cw.decision.Required] + " the preflight and Firefox " + map[bool]string{true: "sends", false: "skips"}[fd.Required] + " it.",
 			Fix:    "Set each header once, with a short value."}
+		if slices.Contains(fd.UnsafeHeaders, "user-agent") && !slices.Contains(cw.decision.UnsafeHeaders, "user-agent") {
+			f.Detail = "The page sets User-Agent. Chromium drops it (it neither sends nor preflights it); Firefox sends it, and as it is not a CORS-safelisted header, preflights the request for it. Here Chromium " + map[bool]string{true: "sends", false: "skips"}[cw.decision.Required] + " the preflight and Firefox " + map[bool]string{true: "sends", false: "skips"}[fd.Required] + " it."
+			f.Fix = "Do not set User-Agent from the page, or list user-agent in Access-Control-Allow-Headers for Firefox."
+		}
 		r.Findings = append(r.Findings, f)
 	}
 	applyFraming(r, ws)

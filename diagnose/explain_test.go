@@ -332,3 +332,24 @@ func TestExplain(t *testing.T) {
 		})
 	}
 }
+
+// TestPreflightDiffersNamesUserAgent: when only Firefox preflights because
+// the page set User-Agent (Chromium drops it), the finding says so.
+func TestPreflightDiffersNamesUserAgent(t *testing.T) {
+	srv := httptest.NewServer(corsLike{origins: []string{page}})
+	defer srv.Close()
+	rep, err := diagnose.NewProber(diagnose.ProberConfig{NoFollowups: true}).Probe(context.Background(),
+		diagnose.Request{URL: srv.URL + "/api", Origin: page, Headers: []diagnose.Header{{Name: "User-Agent", Value: "my-app/1.0"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		if f.Reason == "preflight-differs" {
+			if !strings.Contains(f.Detail, "User-Agent") {
+				t.Errorf("preflight-differs says %q, not User-Agent", f.Detail)
+			}
+			return
+		}
+	}
+	t.Errorf("no preflight-differs finding; findings: %+v", rep.Findings)
+}
