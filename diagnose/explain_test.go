@@ -118,7 +118,7 @@ func TestExplain(t *testing.T) {
 			name: "authentication before CORS: 401 preflight",
 			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
-				http.Error(w, "unauthorized", 401)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
 			}),
 			req:  diagnose.Request{Method: "GET", Headers: []diagnose.Header{{Name: "Authorization", Value: "Bearer x"}}, Credentials: diagnose.CredentialsInclude},
 			want: want{blocked: true, layer: "authentication", problem: "auth-before-cors", where: "server", summary: "Authentication answers the preflight with 401", policy: []string{"authorization"}, collapse: true},
@@ -144,7 +144,7 @@ func TestExplain(t *testing.T) {
 				w.Header().Set("Vary", "Origin")
 				if r.Method == http.MethodOptions {
 					w.Header().Set("Allow", "GET, HEAD, PUT")
-					http.Error(w, "Method Not Allowed", 405)
+					http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
 				}
 			}),
 			req:  diagnose.Request{Method: "PUT"},
@@ -183,7 +183,7 @@ func TestExplain(t *testing.T) {
 					corsLike{origins: []string{page}, headers: []string{"authorization"}, credentials: true}.ServeHTTP(w, r)
 					return
 				}
-				http.Error(w, "<html><center>nginx</center></html>", 401)
+				http.Error(w, "<html><center>nginx</center></html>", http.StatusUnauthorized)
 			}),
 			req:  diagnose.Request{Headers: []diagnose.Header{{Name: "Authorization", Value: "Bearer x"}}, Credentials: diagnose.CredentialsInclude},
 			want: want{blocked: true, layer: "authentication", problem: "errors-without-cors", stack: remedy.Nginx, where: "server", summary: "401 and no CORS headers", collapse: true},

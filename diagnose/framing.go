@@ -72,7 +72,6 @@ type headRead struct {
 	status     int
 	statusText string
 	headers    []Header
-	issues     []string // reasons of what this browser tolerated or refused
 }
 
 // The JavaScript errors res.text() rejects with when the body is cut short

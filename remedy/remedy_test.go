@@ -311,7 +311,7 @@ func TestSanitisesPolicy(t *testing.T) {
 		if !strings.Contains(a.Snippet.Code, "https://ok.example.com") || !strings.Contains(a.Snippet.Code, "x-custom") {
 			t.Errorf("%s: valid values lost", st.ID)
 		}
-		if strings.Count(a.Snippet.Code, "x-custom") != strings.Count(a.Snippet.Code, "x-custom") || len(a.Notes) < 5 {
+		if len(a.Notes) < 5 {
 			t.Errorf("%s: want notes for every value left out, got %q", st.ID, a.Notes)
 		}
 	}
