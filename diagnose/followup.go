@@ -30,8 +30,10 @@ const FollowupLabel = "followup"
 const maxFollowupHeaders = 8
 
 // maxFollowupsInFlight bounds the follow-ups one diagnosis has open at
-// once, so a long header list does not open a burst of connections.
-const maxFollowupsInFlight = 6
+// once. It covers the largest plan (minimal, method and its upper case, 8
+// headers, 2 origin twins, the fingerprint: 14), so they all go out in the
+// browser's preflight's round trip (BenchmarkFollowupLatency).
+const maxFollowupsInFlight = 14
 
 // followupProbe is one follow-up preflight to send.
 type followupProbe struct {
