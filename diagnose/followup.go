@@ -165,12 +165,10 @@ func (r *followupRun) wait() []Exchange {
 	var out []Exchange
 	for _, i := range done {
 		ex := r.got[i]
-		if ex.Error != nil && (ex.Error.Kind == "policy" || ex.Error.Kind == "internal") && ex.Response == nil {
-			// A refused dial or a cancelled probe says nothing about
-			// the server.
-			if ex.Error.Kind == "policy" {
-				continue
-			}
+		if ex.Error != nil && ex.Error.Kind == "policy" {
+			// A dial the target policy refused says nothing about the
+			// server, and its address is not the user's to see.
+			continue
 		}
 		out = append(out, ex)
 	}
