@@ -118,9 +118,7 @@ func Check(ctx context.Context, args []string, getenv func(string) string, stdin
 	if req.Origin == "" {
 		return UsageErrorf("--origin is required: the origin of the page that makes the request, e.g. https://app.example.com")
 	}
-	limits := diagnose.DefaultLimits
-	limits.Timeout = *timeout
-	p := diagnose.NewProber(diagnose.ProberConfig{Limits: limits, NoFollowups: *noFollowups})
+	p := newProber(*timeout, *noFollowups)
 	rep, err := p.Probe(ctx, req)
 	if err != nil {
 		return err
@@ -143,6 +141,15 @@ func Check(ctx context.Context, args []string, getenv func(string) string, stdin
 		return errBlocked
 	}
 	return nil
+}
+
+// newProber returns the prober every CLI command probes with: the default
+// limits with the --timeout given, any address allowed (the CLI runs on the
+// user's own machine), follow-ups unless turned off.
+func newProber(timeout time.Duration, noFollowups bool) *diagnose.Prober {
+	limits := diagnose.DefaultLimits
+	limits.Timeout = timeout
+	return diagnose.NewProber(diagnose.ProberConfig{Limits: limits, NoFollowups: noFollowups})
 }
 
 // stackIDs lists the stack IDs --stack takes.
