@@ -17,9 +17,10 @@ const Usage = `corsdoctor explains why a browser blocks a cross-origin request.
 Usage:
   corsdoctor [serve] [flags]         run the dashboard (default command)
   corsdoctor check URL --origin O    diagnose one request in the terminal
+  corsdoctor test FILE               run a policy file's CORS contract tests (CI)
   corsdoctor version
 
-Run "corsdoctor serve -h" or "corsdoctor check -h" for flags.
+Run "corsdoctor serve -h", "corsdoctor check -h" or "corsdoctor test -h" for flags.
 `
 
 // Exit codes of the check command; serve exits 1 on any error.
