@@ -13,15 +13,15 @@ type Test string
 
 // The tests, one or more probes each.
 const (
-	TestBaseline      Test = "baseline"       // the page's own origin
-	TestReflection    Test = "reflection"     // an unrelated origin
-	TestNull          Test = "null"           // the opaque origin
-	TestPrefix        Test = "prefix"         // the trusted host followed by the attacker's domain
-	TestSuffix        Test = "suffix"         // the attacker's name followed by the trusted domain
-	TestSubdomain     Test = "subdomain"      // a new subdomain of the trusted domain or host
-	TestDot           Test = "dot"            // one dot of the trusted host replaced by a letter
-	TestInsecure      Test = "insecure"       // http:// on the trusted host
-	TestSpecial       Test = "special"        // the trusted host, a special character, the attacker's domain
+	TestBaseline   Test = "baseline"   // the page's own origin
+	TestReflection Test = "reflection" // an unrelated origin
+	TestNull       Test = "null"       // the opaque origin
+	TestPrefix     Test = "prefix"     // the trusted host followed by the attacker's domain
+	TestSuffix     Test = "suffix"     // the attacker's name followed by the trusted domain
+	TestSubdomain  Test = "subdomain"  // a new subdomain of the trusted domain or host
+	TestDot        Test = "dot"        // one dot of the trusted host replaced by a letter
+	TestInsecure   Test = "insecure"   // http:// on the trusted host
+	TestSpecial    Test = "special"    // the trusted host, a special character, the attacker's domain
 )
 
 // attackerDomain is the registrable domain the crafted origins pretend an
