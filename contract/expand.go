@@ -212,9 +212,6 @@ func (c *expandCtx) matrix(n *yaml.Node, path string) []Case {
 		var out []field
 		for i, e := range v.Content {
 			f := p.scalar(e, fmt.Sprintf("%s[%d]", kp, i))
-			if key == "credentials" && f.set && !slices.Contains([]string{"omit", "same-origin", "include"}, f.val) {
-				p.errorf(e, fmt.Sprintf("%s[%d]", kp, i), "want omit, same-origin or include, got %q%s", f.val, didYouMean(f.val, []string{"omit", "same-origin", "include"}))
-			}
 			out = append(out, f)
 		}
 		return out

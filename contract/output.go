@@ -48,7 +48,10 @@ func WriteTable(w io.Writer, run *Run) error {
 		fmt.Fprintln(w, "\nFailures:")
 		for _, r := range run.Cases {
 			if !r.Passed {
-				fmt.Fprintf(w, "  %s:%d: %s\n    %s\n", termsafe.String(run.File), r.Line, termsafe.String(r.Name), termsafe.String(r.Reason))
+				fmt.Fprintf(w, "  %s:%d: %s\n", termsafe.String(run.File), r.Line, termsafe.String(r.Name))
+				for _, line := range strings.Split(r.Reason, "\n") {
+					fmt.Fprintf(w, "    %s\n", termsafe.String(line))
+				}
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -200,15 +201,27 @@ func (p *parser) parse(data []byte, opt Options) *Policy {
 			p.errorf(nil, "", "the file is empty; it needs at least cases: or matrix:")
 			return nil
 		}
-		p.yamlError(err)
+		p.yamlError(err, data)
 		return nil
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		p.errorf(&extra, "", "a second YAML document (---); a policy file holds one")
+		// Point at the --- that starts it.
+		line := extra.Line
+		if len(extra.Content) > 0 {
+			line = extra.Content[0].Line
+		}
+		lines := strings.Split(string(data), "\n")
+		for l := min(line, len(lines)); l > 1; l-- {
+			if strings.HasPrefix(lines[l-1], "---") {
+				line = l
+				break
+			}
+		}
+		p.errorf(&yaml.Node{Line: line}, "", "a second YAML document (---); a policy file holds one")
 		return nil
 	} else if !errors.Is(err, io.EOF) {
-		p.yamlError(err)
+		p.yamlError(err, data)
 		return nil
 	}
 	root := &doc
@@ -311,7 +324,10 @@ func (p *parser) parse(data []byte, opt Options) *Policy {
 }
 
 // yamlError turns the YAML library's error into a located ParseError.
-func (p *parser) yamlError(err error) {
+// The library's line is exact for most mistakes, but it names the line
+// before an indentation tab, and for a structure left open (an unclosed
+// [ or a bad indent) the line before the one where it gave up.
+func (p *parser) yamlError(err error, data []byte) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
@@ -320,6 +336,19 @@ func (p *parser) yamlError(err error) {
 				msg = tail
 			}
 		}
+	}
+	switch {
+	case strings.Contains(msg, "tab character"):
+		// The first line indented with a tab is the culprit.
+		for i, l := range strings.Split(string(data), "\n") {
+			if indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]; strings.Contains(indent, "\t") {
+				line = i + 1
+				break
+			}
+		}
+		msg += " (indent with spaces)"
+	case strings.HasPrefix(msg, "did not find expected"):
+		msg += " (on this line or the next)"
 	}
 	p.errs = append(p.errs, &ParseError{File: p.file, Line: line, Msg: "not valid YAML: " + msg})
 }
@@ -418,6 +447,12 @@ func (p *parser) spec(n *yaml.Node, path string, known []string) spec {
 			*dst = p.scalar(v, join(path, key))
 		}
 	}
+	if slices.Contains(known, "origins") {
+		// A matrix: credentials and headers are its lists, read there.
+		m = maps.Clone(m)
+		delete(m, "credentials")
+		delete(m, "headers")
+	}
 	get("name", &s.name)
 	get("url", &s.url)
 	get("endpoint", &s.endpt)
@@ -430,10 +465,7 @@ func (p *parser) spec(n *yaml.Node, path string, known []string) spec {
 	if s.usePreflight.set && s.usePreflight.val != "true" && s.usePreflight.val != "false" {
 		p.errorf(m["use_preflight"], join(path, "use_preflight"), "want true or false, got %q", s.usePreflight.val)
 	}
-	if s.credentials.set && !slices.Contains([]string{"omit", "same-origin", "include"}, s.credentials.val) {
-		p.errorf(m["credentials"], join(path, "credentials"), "want omit, same-origin or include, got %q%s", s.credentials.val, didYouMean(s.credentials.val, []string{"omit", "same-origin", "include"}))
-	}
-	if v := m["headers"]; v != nil && !slices.Contains(known, "origins") {
+	if v := m["headers"]; v != nil {
 		s.headers = p.headers(v, join(path, "headers"))
 		s.headersLine = v.Line
 	}

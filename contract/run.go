@@ -58,7 +58,9 @@ type Result struct {
 	Reason string `json:"reason,omitempty"`
 	// Error is set when the engine could not probe the case at all (the
 	// target policy refused the address); the case then fails.
-	Error      string  `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
+	// RootCause is the engine's root cause of a block, in one sentence.
+	RootCause  string  `json:"root_cause,omitempty"`
 	DurationMS float64 `json:"duration_ms"`
 }
 
@@ -135,7 +137,13 @@ func runCase(ctx context.Context, p Prober, c Case) Result {
 		return res
 	}
 	res.Got = GotFrom(rep)
+	if rep.RootCause != nil && rep.Blocked() {
+		res.RootCause = rep.RootCause.Summary
+	}
 	res.Passed, res.Reason = Check(c.Expect, res.Got)
+	if !res.Passed && res.RootCause != "" {
+		res.Reason += "\nroot cause: " + res.RootCause
+	}
 	return res
 }
 
@@ -185,7 +193,8 @@ func perBrowser[T any](v any) map[string]T {
 }
 
 // Check compares an expectation with what the engine found. The reason
-// names every browser that differs, with the engine's summary.
+// names every browser that differs, with the engine's summary, one line
+// each.
 func Check(want Expect, got map[string]Got) (bool, string) {
 	var problems []string
 	for _, b := range orderedBrowsers(want, got) {
@@ -220,7 +229,7 @@ func Check(want Expect, got map[string]Got) (bool, string) {
 			problems = append(problems, fmt.Sprintf("%s: JavaScript cannot read %s (readable: %s)", b, strings.Join(missing, ", "), readable))
 		}
 	}
-	return len(problems) == 0, strings.Join(problems, "; ")
+	return len(problems) == 0, strings.Join(problems, "\n")
 }
 
 func describeGot(g Got) string {
