@@ -3,6 +3,7 @@
 //	corsdoctor [serve] [flags]      run the dashboard (the default)
 //	corsdoctor check URL [flags]    diagnose one request from the terminal
 //	corsdoctor test FILE [flags]    run a policy file's CORS contract tests
+//	corsdoctor audit URL [flags]    CORS security audit with crafted origins
 package main
 
 import (
@@ -36,6 +37,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cli.Check(ctx, rest, getenv, stdin, stdout, stderr)
 	case "test":
 		return cli.Test(ctx, rest, getenv, stdin, stdout, stderr)
+	case "audit":
+		return cli.Audit(ctx, rest, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, cli.Usage)
 		return nil
@@ -43,5 +46,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stdout, cli.VersionString())
 		return nil
 	}
-	return cli.UsageErrorf("unknown command %q (want serve, check, test, help or version)", sub)
+	return cli.UsageErrorf("unknown command %q (want serve, check, test, audit, help or version)", sub)
 }

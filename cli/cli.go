@@ -18,9 +18,11 @@ Usage:
   corsdoctor [serve] [flags]         run the dashboard (default command)
   corsdoctor check URL --origin O    diagnose one request in the terminal
   corsdoctor test FILE               run a policy file's CORS contract tests (CI)
+  corsdoctor audit URL --origin O    CORS security audit: which crafted origins the server trusts
   corsdoctor version
 
-Run "corsdoctor serve -h", "corsdoctor check -h" or "corsdoctor test -h" for flags.
+Run "corsdoctor serve -h", "corsdoctor check -h", "corsdoctor test -h" or
+"corsdoctor audit -h" for flags.
 `
 
 // Exit codes of the check command; serve exits 1 on any error.
