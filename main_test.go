@@ -22,6 +22,8 @@ func TestRunDispatch(t *testing.T) {
 		{"unknown command", []string{"corsdoctor", "frobnicate"}, cli.ExitUsage, "", "unknown command"},
 		{"check without URL", []string{"corsdoctor", "check", "--origin", "https://a.example"}, cli.ExitUsage, "", "exactly one URL"},
 		{"check with a bad origin", []string{"corsdoctor", "check", "http://127.0.0.1:9/", "--origin", "a.example"}, cli.ExitUsage, "", "has no scheme"},
+		{"test without a file", []string{"corsdoctor", "test"}, cli.ExitUsage, "", "exactly one policy file"},
+		{"test with a missing file", []string{"corsdoctor", "test", "/nonexistent/cors.yaml"}, cli.ExitUsage, "", "no such file"},
 		{"serve with a bad flag", []string{"corsdoctor", "serve", "--no-such-flag"}, cli.ExitUsage, "", ""},
 	}
 	for _, tc := range tests {
