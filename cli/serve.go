@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"corsdoctor/audit"
 	"corsdoctor/diagnose"
 	"corsdoctor/handlers"
 	"corsdoctor/store"
@@ -294,7 +295,9 @@ func Serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Retention:       cfg.retention,
 		BaseURL:         strings.TrimSuffix(cfg.baseURL, "/"),
 	}
-	handler := web.NewServer(logger, web.Config{Settings: settings, RatePerMinute: cfg.ratePerMinute, MaxProbes: cfg.maxProbes, MaxProbesPerClient: cfg.perClient, TrustedProxies: cfg.proxies}, prober, st)
+	// The security audit dials through the same target policy.
+	auditor := audit.New(audit.Config{Dial: policy.Dialer(&net.Dialer{}, net.DefaultResolver), Timeout: limits.Timeout})
+	handler := web.NewServer(logger, web.Config{Settings: settings, RatePerMinute: cfg.ratePerMinute, MaxProbes: cfg.maxProbes, MaxProbesPerClient: cfg.perClient, TrustedProxies: cfg.proxies, Auditor: auditor}, prober, st)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -18,7 +18,8 @@ func newRouter(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) htt
 	r.Use(middleware.GetHead)
 
 	// Both routes that probe share one set of slots.
-	p = newProbeLimiter(p, cfg.MaxProbes, cfg.ProbeQueueTimeout)
+	slots := newProbeLimiter(p, cfg.MaxProbes, cfg.ProbeQueueTimeout)
+	p = slots
 	// A client over its share of running diagnoses is refused before its
 	// rate budget is charged: that refusal costs the server nothing.
 	var limits []func(http.Handler) http.Handler
@@ -35,6 +36,11 @@ func newRouter(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) htt
 	r.With(coalesceWrites).Get("/d/{id}", handlers.ShowDiagnosis(logger, st, set))    // the hot path of a shared link
 	r.Get("/d/{id}/har", handlers.DownloadHAR(logger, st, set))
 	r.Get("/reasons", handlers.ListReasons(logger))
+	// The security audit: off by default (the form's box), the diagnoses'
+	// per-client limits, one shared probe slot per audit.
+	auditor := newAuditLimiter(cfg.Auditor, slots)
+	r.Get("/audit", handlers.ShowAudit(logger, auditor))
+	r.With(limits...).Post("/audit", handlers.RunAudit(logger, auditor, set))
 	r.Get("/reasons/{id}", handlers.ShowReason(logger))
 
 	// JSON API.

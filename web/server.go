@@ -41,6 +41,9 @@ type Config struct {
 	// ProbeQueueTimeout is how long a diagnosis waits for a free probe slot
 	// before the answer is 503 "busy"; 0 means DefaultProbeQueueTimeout.
 	ProbeQueueTimeout time.Duration
+	// Auditor runs the security audit (/audit); nil answers that this
+	// server runs without it. An audit holds one probe slot while it runs.
+	Auditor handlers.Auditor
 }
 
 // DefaultMaxBodyBytes fits the largest input the engine accepts (a 64 KiB
