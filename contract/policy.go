@@ -108,13 +108,21 @@ func ParseErrors(err error) []*ParseError {
 	return out
 }
 
-// KnownBrowsers lists the browsers a policy file may name: the engine's.
+// KnownBrowsers lists the browsers a policy file may name: the engine's
+// judged browsers, and any other its report's verdict object carries.
 func KnownBrowsers() []string {
 	var out []string
 	for _, b := range diagnose.Browsers {
 		out = append(out, string(b))
 	}
-	return out
+	var extra []string
+	for b := range perBrowser[diagnose.Outcome](diagnose.Verdicts{}) {
+		if !slices.Contains(out, b) {
+			extra = append(extra, b)
+		}
+	}
+	slices.Sort(extra)
+	return append(out, extra...)
 }
 
 // Parse reads a policy file. file names it in errors. Every mistake is a

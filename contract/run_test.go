@@ -390,3 +390,35 @@ func TestExecuteBoundedConcurrency(t *testing.T) {
 		t.Errorf("at most %d probes in flight, want %d", bp.max, parallel)
 	}
 }
+
+// TestCheckBrowsersAreData: Check judges whatever browsers the
+// expectation and the report name, a third one included.
+func TestCheckBrowsersAreData(t *testing.T) {
+	got := map[string]Got{
+		"firefox": {Verdict: "allowed", Exposed: []string{"x-total"}, Summary: "Firefox allows it."},
+		"safari":  {Verdict: "blocked", Reason: "CORSMissingAllowOrigin", Summary: "Safari blocks it."},
+	}
+	tests := []struct {
+		name   string
+		want   Expect
+		passed bool
+		reason string
+	}{
+		{"all match", Expect{"firefox": {Verdict: "allowed", Exposed: []string{"X-Total"}}, "safari": {Verdict: "blocked", Reason: "CORSMissingAllowOrigin"}}, true, ""},
+		{"unnamed browsers are not checked", Expect{"safari": {Verdict: "blocked"}}, true, ""},
+		{"verdict differs", Expect{"safari": {Verdict: "allowed"}}, false, "safari: want allowed, got blocked (CORSMissingAllowOrigin): Safari blocks it."},
+		{"reason differs", Expect{"safari": {Verdict: "blocked", Reason: "CORSMethodNotFound"}}, false, "safari: want blocked with CORSMethodNotFound, got blocked (CORSMissingAllowOrigin): Safari blocks it."},
+		{"header not readable", Expect{"firefox": {Verdict: "allowed", Exposed: []string{"X-Total", "X-Id"}}}, false, "firefox: JavaScript cannot read X-Id (readable: x-total)"},
+		{"browser not judged", Expect{"chromium": {Verdict: "allowed"}}, false, "chromium: the engine did not judge chromium (it judged firefox, safari)"},
+		{"one line per browser", Expect{"firefox": {Verdict: "blocked"}, "safari": {Verdict: "allowed"}}, false,
+			"firefox: want blocked, got allowed: Firefox allows it.\nsafari: want allowed, got blocked (CORSMissingAllowOrigin): Safari blocks it."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			passed, reason := Check(tc.want, got)
+			if passed != tc.passed || reason != tc.reason {
+				t.Errorf("Check = %v, %q; want %v, %q", passed, reason, tc.passed, tc.reason)
+			}
+		})
+	}
+}
