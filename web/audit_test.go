@@ -109,6 +109,8 @@ func TestAuditTakesAProbeSlot(t *testing.T) {
 
 type auditorFunc func(context.Context, audit.Request) (*audit.Report, error)
 
-func (f auditorFunc) Audit(ctx context.Context, r audit.Request) (*audit.Report, error) { return f(ctx, r) }
+func (f auditorFunc) Audit(ctx context.Context, r audit.Request) (*audit.Report, error) {
+	return f(ctx, r)
+}
 
 var _ handlers.Auditor = auditorFunc(nil)
