@@ -1,5 +1,5 @@
 // Package cli is corsdoctor's command-line face: it parses flags (with
-// environment fallbacks) for the serve and check subcommands and maps
+// environment fallbacks) for the serve, check and test subcommands and maps
 // outcomes to exit codes. main.go stays a thin dispatcher over it.
 package cli
 
