@@ -257,6 +257,18 @@ func (c *expandCtx) matrix(n *yaml.Node, path string) []Case {
 	}
 	prefix += ": "
 	var out []Case
+	matched := map[int]bool{} // where entries that applied somewhere
+	defer func() {
+		w := m["where"]
+		if w == nil || w.Kind != yaml.SequenceNode || len(p.errs)+p.dropped > before {
+			return
+		}
+		for i, e := range w.Content {
+			if !matched[i] {
+				p.errorf(e, fmt.Sprintf("%s[%d]", join(path, "where"), i), "matches no combination of this matrix (check its values against the lists)")
+			}
+		}
+	}()
 	for _, e := range or(endpts) {
 		for _, pa := range paths {
 			for _, o := range or(origins) {
@@ -282,7 +294,7 @@ func (c *expandCtx) matrix(n *yaml.Node, path string) []Case {
 								cs.headers, cs.headersLine = hs, headerLines[hi]
 							}
 							errs := len(p.errs) + p.dropped
-							c.where(m["where"], join(path, "where"), &cs, e, pa)
+							c.where(m["where"], join(path, "where"), &cs, e, pa, matched)
 							if len(p.errs)+p.dropped > errs {
 								return out
 							}
@@ -302,7 +314,7 @@ func (c *expandCtx) matrix(n *yaml.Node, path string) []Case {
 
 // where applies a matrix's overrides: each entry whose keys all match the
 // combination sets its expect; later entries win.
-func (c *expandCtx) where(n *yaml.Node, path string, cs *spec, endpt, urlPath field) {
+func (c *expandCtx) where(n *yaml.Node, path string, cs *spec, endpt, urlPath field, matched map[int]bool) {
 	if n == nil {
 		return
 	}
@@ -343,6 +355,7 @@ func (c *expandCtx) where(n *yaml.Node, path string, cs *spec, endpt, urlPath fi
 			}
 		}
 		if match {
+			matched[i] = true
 			cs.expect = p.expect(m["expect"], join(ep, "expect"))
 			cs.expectLine, cs.expectSet = m["expect"].Line, true
 		}

@@ -522,6 +522,11 @@ func (p *parser) expect(n *yaml.Node, path string) Expect {
 		}
 		return out
 	case yaml.MappingNode:
+		if len(n.Content) == 0 {
+			// It would check nothing and always pass.
+			p.errorf(n, path, "an empty expect checks nothing; want allowed, blocked or a per-browser map")
+			return nil
+		}
 	default:
 		p.errorf(n, path, "want allowed, blocked or a per-browser map, got %s", kindName(n))
 		return nil
