@@ -70,13 +70,19 @@ func RunAudit(logger *slog.Logger, a Auditor, set Settings) http.HandlerFunc {
 			refuse(http.StatusBadRequest, &diagnose.InputError{Field: "confirm", Message: "tick the box to send the audit requests: the audit is off by default"})
 			return
 		}
+		// Input the engine refuses is refused before any probe, so that a
+		// url error from the audit is the target policy's.
+		if _, err := diagnose.Prepare(diagnose.Request{URL: v.URL, Origin: v.Origin, Method: "GET"}); err != nil {
+			refuse(http.StatusBadRequest, diagnose.InputErrors(err)...)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), set.ProbeTimeout)
 		defer cancel()
 		rep, err := a.Audit(ctx, audit.Request{URL: v.URL, Origin: v.Origin})
 		if err != nil {
 			if ies := diagnose.InputErrors(err); len(ies) > 0 {
-				if ies[0].Field == "url" && len(ies) == 1 && v.URL != "" {
-					// It may be the target policy's refusal: logged as for a diagnosis.
+				if ies[0].Field == "url" {
+					// The target policy refused it: logged as for a diagnosis.
 					logTargetRefused(r, logger, v.URL, err)
 				}
 				refuse(http.StatusBadRequest, ies...)

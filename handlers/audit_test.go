@@ -107,6 +107,8 @@ func TestRunAudit(t *testing.T) {
 			func(context.Context, audit.Request) (*audit.Report, error) {
 				return nil, &diagnose.InputError{Field: "origin", Message: "the audit needs the origin"}
 			}, http.StatusBadRequest, 1, "error-origin", 0},
+		{"bad url is refused before any probe", url.Values{"url": {""}, "origin": {"https://app.example.com"}, "confirm": {"on"}}, nil,
+			http.StatusBadRequest, 0, "error-url", 0},
 		{"timeout", url.Values{"url": {"https://api.example.com/me"}, "origin": {"https://app.example.com"}, "confirm": {"on"}},
 			func(context.Context, audit.Request) (*audit.Report, error) { return nil, context.DeadlineExceeded },
 			http.StatusGatewayTimeout, 1, "error-url", 0},
