@@ -102,10 +102,10 @@ cases:
 		wantOut  []string // substrings of stdout
 		wantErr  string   // substring of stderr
 	}{
-		{"passing file", []string{good}, "", ExitAllowed, []string{"RESULT  CASE       FIREFOX  CHROMIUM\npass    save item  allowed  allowed\n", "1 passed, 0 failed, 1 cases (" + good + ")"}, ""},
+		{"passing file", []string{good}, "", ExitAllowed, []string{"RESULT  CASE       FIREFOX  CHROMIUM\npass    save item  allowed  allowed\n", "1 passed, 0 failed, 1 case (" + good + ")"}, ""},
 		{"failing case", []string{failing}, "", ExitBlocked, []string{"FAIL    delete item  blocked (CORSMissingAllowOrigin)", "Failures:\n  " + failing + ":7: delete item\n    firefox: want allowed, got blocked (CORSMissingAllowOrigin): Firefox blocks this request at the preflight", "root cause: ", "1 passed, 1 failed, 2 cases"}, ""},
 		{"malformed file names the line", []string{malformed}, "", ExitUsage, nil, "corsdoctor: " + malformed + `:4: cases[0].expect: want allowed, blocked or a per-browser map, got "alowed" (did you mean allowed?)`},
-		{"policy from stdin", []string{"-"}, "origin: " + testPage + "\ncases:\n  - {url: " + srv.URL + "/x, expect: allowed}\n", ExitAllowed, []string{"1 passed, 0 failed, 1 cases (<stdin>)"}, ""},
+		{"policy from stdin", []string{"-"}, "origin: " + testPage + "\ncases:\n  - {url: " + srv.URL + "/x, expect: allowed}\n", ExitAllowed, []string{"1 passed, 0 failed, 1 case (<stdin>)"}, ""},
 		{"malformed stdin", []string{"-"}, "cases: [", ExitUsage, nil, "corsdoctor: <stdin>:1: not valid YAML: "},
 		{"no file", nil, "", ExitUsage, nil, "exactly one policy file, got 0"},
 		{"two files", []string{good, good}, "", ExitUsage, nil, "exactly one policy file, got 2"},

@@ -61,7 +61,11 @@ func WriteTable(w io.Writer, run *Run) error {
 			fmt.Fprintf(w, "  %s: %s\n", termsafe.String(c.Case), termsafe.String(c.Why))
 		}
 	}
-	_, err := fmt.Fprintf(w, "\n%d passed, %d failed, %d cases (%s) in %s\n", run.Passed, run.Failed, len(run.Cases),
+	cases := "cases"
+	if len(run.Cases) == 1 {
+		cases = "case"
+	}
+	_, err := fmt.Fprintf(w, "\n%d passed, %d failed, %d %s (%s) in %s\n", run.Passed, run.Failed, len(run.Cases), cases,
 		termsafe.String(run.File), time.Duration(run.DurationMS*float64(time.Millisecond)).Round(time.Millisecond))
 	return err
 }
