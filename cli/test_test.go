@@ -242,7 +242,7 @@ matrix:
 `, testPage, srv.URL, testPage))
 	recorded := filepath.Join(dir, "recorded.yaml")
 	code, out, errOut := runTest(t, "", file, "--record", recorded)
-	if code != ExitAllowed || !strings.Contains(errOut, "corsdoctor: recorded 6 cases to "+recorded) || !strings.Contains(out, "6 passed, 0 failed, 6 cases") {
+	if code != ExitAllowed || !strings.Contains(errOut, "corsdoctor: recorded 6 cases to "+recorded) || !strings.Contains(out, "\nrec     items: GET ") || !strings.Contains(out, "\n6 recorded (") {
 		t.Fatalf("record: exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 	// Without --record, the same file has no expectations: exit 2.

@@ -26,7 +26,9 @@ func WriteTable(w io.Writer, run *Run) error {
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, r := range run.Cases {
 		status := "pass"
-		if !r.Passed {
+		if run.Recorded {
+			status = "rec"
+		} else if !r.Passed {
 			status = "FAIL"
 		}
 		row := []string{status, termsafe.String(r.Name)}
@@ -60,6 +62,11 @@ func WriteTable(w io.Writer, run *Run) error {
 		for _, c := range run.Changes {
 			fmt.Fprintf(w, "  %s: %s\n", termsafe.String(c.Case), termsafe.String(c.Why))
 		}
+	}
+	if run.Recorded {
+		_, err := fmt.Fprintf(w, "\n%d recorded (%s) in %s\n", len(run.Cases), termsafe.String(run.File),
+			time.Duration(run.DurationMS*float64(time.Millisecond)).Round(time.Millisecond))
+		return err
 	}
 	cases := "cases"
 	if len(run.Cases) == 1 {

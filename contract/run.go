@@ -30,6 +30,9 @@ type Run struct {
 	Passed     int       `json:"passed"`
 	Failed     int       `json:"failed"`
 	Cases      []Result  `json:"cases"`
+	// Recorded is set when the run was recorded (--record): nothing was
+	// checked, and every case counts as passed.
+	Recorded bool `json:"recorded,omitempty"`
 	// Changes is set when the run was compared with an earlier one.
 	Changes []Change `json:"changes,omitempty"`
 }
