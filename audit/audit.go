@@ -361,6 +361,10 @@ func observe(p probe, rep *diagnose.Report) Probe {
 		out.AllowCredentials = strings.Join(values(r, "Access-Control-Allow-Credentials"), ", ")
 		out.Vary = strings.Join(values(r, "Vary"), ", ")
 		out.Accepted = len(acao) == 1 && acao[0] == p.origin
+		if p.preflight && (r.Status < 200 || r.Status > 299) {
+			// A preflight passes only with an ok status, whatever its ACAO.
+			out.Accepted = false
+		}
 		out.Credentialed = out.Accepted && out.AllowCredentials == "true"
 		return out
 	}

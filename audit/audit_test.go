@@ -260,3 +260,42 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestPreflightNeedsOKStatus: a preflight answered 400 fails in browsers
+// whatever its ACAO, so an echoed origin on it is no finding; answered
+// 204, it is.
+func TestPreflightNeedsOKStatus(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		want   []string
+	}{
+		{http.StatusBadRequest, nil},
+		{http.StatusNoContent, []string{"origin-reflected critical"}},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			o := r.Header.Get("Origin")
+			w.Header().Set("Vary", "Origin")
+			if r.Method == http.MethodOptions {
+				w.Header().Set("Access-Control-Allow-Origin", o)
+				w.Header().Set("Access-Control-Allow-Credentials", "true")
+				w.WriteHeader(tc.status)
+				return
+			}
+			if o == page {
+				w.Header().Set("Access-Control-Allow-Origin", o)
+			}
+		}))
+		rep, err := New(Config{}).Audit(context.Background(), Request{URL: srv.URL, Origin: page})
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range rep.Findings {
+			got = append(got, string(f.Reason)+" "+string(f.Severity))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("preflight %d: findings %q, want %q", tc.status, got, tc.want)
+		}
+	}
+}

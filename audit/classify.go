@@ -171,7 +171,7 @@ func classify(origin string, ps []Probe) ([]Finding, []string) {
 		fs = append(fs, f)
 	}
 	slices.SortStableFunc(fs, func(a, b Finding) int { return b.Severity.rank() - a.Severity.rank() })
-	return fs, notes(origin, ps)
+	return fs, notes(origin, ps, reflected)
 }
 
 // varyMissing finds a GET answer whose ACAO echoes the origin sent while
@@ -238,7 +238,7 @@ func newFinding(r Reason, p Probe) Finding {
 }
 
 // notes are what the report says that is not a finding.
-func notes(origin string, ps []Probe) []string {
+func notes(origin string, ps []Probe, reflected bool) []string {
 	var out []string
 	var failed []string
 	for _, p := range ps {
@@ -249,6 +249,11 @@ func notes(origin string, ps []Probe) []string {
 			continue
 		}
 		switch {
+		case p.AllowOrigin == "*" && reflected:
+			// "*" on the GET, yet some answer echoed a crafted origin:
+			// not a public API's "*" (Starlette, for one, echoes the
+			// origin once the request carries cookies).
+			out = append(out, "The GET answers Access-Control-Allow-Origin: *, but another answer (see the finding's evidence) echoed a crafted origin: the server trusts any origin where it matters. Some servers (Starlette's CORSMiddleware with allow_origins=[\"*\"] and allow_credentials=True) echo the origin only when the request carries cookies, as a browser's credentialed request does, and answer * otherwise.")
 		case p.AllowOrigin == "*" && p.AllowCredentials == "true":
 			out = append(out, "The server answers Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true. Browsers refuse to share credentialed responses under \"*\", so this is a broken configuration rather than a hole; it is not a finding.")
 		case p.AllowOrigin == "*":

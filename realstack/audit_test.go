@@ -37,10 +37,12 @@ type auditCase struct {
 	name  string
 	want  []string
 	// Exactly one of these starts the server.
-	handler http.Handler // Go middleware, served in process
-	nginx   string       // an nginx location body
-	express string       // the options passed to cors(), a JS expression
-	flask   string       // the keyword arguments passed to CORS(app, …)
+	handler   http.Handler // Go middleware, served in process
+	nginx     string       // an nginx location body
+	express   string       // the options passed to cors(), a JS expression
+	flask     string       // the keyword arguments passed to CORS(app, …)
+	fastify   string       // the options registered with @fastify/cors, a JS expression
+	starlette string       // the keyword arguments of CORSMiddleware
 
 	url string
 }
@@ -166,6 +168,23 @@ func auditCatalogue() []*auditCase {
 			flask: `supports_credentials=True`},
 		{stack: "flask-cors", name: `origins=[r"https://.*\.example\.com"] (re.match: unanchored end), credentials`,
 			want: []string{"prefix-match critical", "any-subdomain medium"}, flask: `origins=[r"https://.*\.example\.com"], supports_credentials=True`},
+
+		// Fastify + @fastify/cors
+		{stack: "fastify+cors", name: "exact origin, credentials", fastify: `{origin: ['https://app.example.com'], credentials: true}`},
+		{stack: "fastify+cors", name: "defaults (plain *)", fastify: `{}`},
+		{stack: "fastify+cors", name: "origin: true, credentials", want: []string{"origin-reflected critical"}, fastify: `{origin: true, credentials: true}`},
+		{stack: "fastify+cors", name: `origin: [/\.example\.com$/], credentials`, want: []string{"any-subdomain medium", "insecure-origin medium"},
+			fastify: `{origin: [/\.example\.com$/], credentials: true}`},
+
+		// Starlette CORSMiddleware (regexes are full matches)
+		{stack: "starlette", name: "exact list, credentials", starlette: `allow_origins=["https://app.example.com"], allow_credentials=True`},
+		{stack: "starlette", name: "plain *", starlette: `allow_origins=["*"]`},
+		{stack: "starlette", name: `allow_origins=["*"], allow_credentials=True (echoes the origin to preflights and to requests with cookies)`,
+			want: []string{"origin-reflected critical"}, starlette: `allow_origins=["*"], allow_credentials=True`},
+		{stack: "starlette", name: `allow_origin_regex=r"https://app.example.com" (dots unescaped), credentials`, want: []string{"unescaped-dot high"},
+			starlette: `allow_origin_regex=r"https://app.example.com", allow_credentials=True`},
+		{stack: "starlette", name: `allow_origin_regex=r"https://.*\.example\.com", credentials`, want: []string{"any-subdomain medium"},
+			starlette: `allow_origin_regex=r"https://.*\.example\.com", allow_credentials=True`},
 	}
 }
 
@@ -180,8 +199,8 @@ func nginxMap(key string, creds bool) string {
 // TestAuditCatalogue runs `corsdoctor audit` against every configuration
 // of auditCatalogue on real middleware and requires exactly the expected
 // findings (100 % precision and recall on the catalogue). The Go
-// middleware run in process in every mode; nginx, Express and Flask-CORS
-// are real processes, skipped in -short mode and when missing (a failure
+// middleware run in process in every mode; nginx, Express, Fastify,
+// Flask-CORS and Starlette are real processes, skipped in -short mode and when missing (a failure
 // under CI=true).
 func TestAuditCatalogue(t *testing.T) {
 	cases := auditCatalogue()
@@ -207,6 +226,8 @@ func TestAuditCatalogue(t *testing.T) {
 		{remedy.Nginx, func(c *auditCase) bool { return c.nginx != "" }, startAuditNginx},
 		{remedy.ExpressCors, func(c *auditCase) bool { return c.express != "" }, startAuditExpress},
 		{remedy.FlaskCors, func(c *auditCase) bool { return c.flask != "" }, startAuditFlask},
+		{remedy.FastifyCors, func(c *auditCase) bool { return c.fastify != "" }, startAuditFastify},
+		{remedy.Starlette, func(c *auditCase) bool { return c.starlette != "" }, startAuditStarlette},
 	}
 	for _, e := range external {
 		group := slices.DeleteFunc(slices.Clone(cases), func(c *auditCase) bool { return !e.pick(c) })
@@ -470,4 +491,82 @@ func startAuditFlask(ctx context.Context, dir string, group []*auditCase) (*proc
 	}
 	l := launch{argv: []string{python, "apps.py"}, env: []string{"PYTHONDONTWRITEBYTECODE=1"}, dir: dir}
 	return startAuditHost(ctx, "flask", l, group, ports)
+}
+
+// startAuditFastify serves each case as its own Fastify app with
+// @fastify/cors in one node process.
+func startAuditFastify(ctx context.Context, dir string, group []*auditCase) (*process, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(len(group))
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString("'use strict';\nconst Fastify = require('fastify');\nconst cors = require('@fastify/cors');\nconst apps = [\n")
+	for i, c := range group {
+		fmt.Fprintf(&b, "  [%d, %s],\n", ports[i], c.fastify)
+	}
+	fmt.Fprintf(&b, `];
+for (const [port, options] of apps) {
+  const app = Fastify();
+  app.register(cors, options);
+  app.get('/api/items', async () => ({items: []}));
+  app.listen({port, host: '127.0.0.1'}).catch((err) => console.error('realstack-failed %s: ' + err));
+}
+`, dir)
+	if err := os.WriteFile(filepath.Join(dir, "apps.js"), []byte(b.String()), 0o644); err != nil {
+		return nil, err
+	}
+	l := launch{argv: []string{"node", "apps.js"}, env: []string{"NODE_PATH=" + nodeModules}, dir: dir}
+	return startAuditHost(ctx, "fastify", l, group, ports)
+}
+
+// startAuditStarlette serves each case as its own Starlette app with
+// CORSMiddleware in one python process, one uvicorn server per thread.
+func startAuditStarlette(ctx context.Context, dir string, group []*auditCase) (*process, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(len(group))
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString(`import asyncio
+import threading
+import traceback
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def items(request):
+    return JSONResponse({'items': []})
+
+
+def serve(port, options):
+    try:
+        app = Starlette(routes=[Route('/api/items', items)], middleware=[Middleware(CORSMiddleware, **options)])
+        server = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=port, log_level='warning'))
+        asyncio.run(server.serve())
+    except BaseException:
+        print('realstack-failed ` + dir + `: ' + traceback.format_exc(), flush=True)
+
+
+apps = [
+`)
+	for i, c := range group {
+		fmt.Fprintf(&b, "    (%d, dict(%s)),\n", ports[i], c.starlette)
+	}
+	b.WriteString("]\nthreads = [threading.Thread(target=serve, args=a, daemon=True) for a in apps]\nfor t in threads:\n    t.start()\nfor t in threads:\n    t.join()\n")
+	if err := os.WriteFile(filepath.Join(dir, "apps.py"), []byte(b.String()), 0o644); err != nil {
+		return nil, err
+	}
+	l := launch{argv: []string{python, "apps.py"}, env: []string{"PYTHONDONTWRITEBYTECODE=1"}, dir: dir}
+	return startAuditHost(ctx, "starlette", l, group, ports)
 }
