@@ -43,6 +43,7 @@ type auditCase struct {
 	flask     string       // the keyword arguments passed to CORS(app, …)
 	fastify   string       // the options registered with @fastify/cors, a JS expression
 	starlette string       // the keyword arguments of CORSMiddleware
+	django    string       // django-cors-headers settings lines
 
 	url string
 }
@@ -176,6 +177,14 @@ func auditCatalogue() []*auditCase {
 		{stack: "fastify+cors", name: `origin: [/\.example\.com$/], credentials`, want: []string{"any-subdomain medium", "insecure-origin medium"},
 			fastify: `{origin: [/\.example\.com$/], credentials: true}`},
 
+		// django-cors-headers
+		{stack: "django-cors-headers", name: "exact list, credentials", django: "CORS_ALLOWED_ORIGINS = ['https://app.example.com']\nCORS_ALLOW_CREDENTIALS = True"},
+		{stack: "django-cors-headers", name: "CORS_ALLOW_ALL_ORIGINS (plain *)", django: "CORS_ALLOW_ALL_ORIGINS = True"},
+		{stack: "django-cors-headers", name: "CORS_ALLOW_ALL_ORIGINS with credentials (reflects)", want: []string{"origin-reflected critical"},
+			django: "CORS_ALLOW_ALL_ORIGINS = True\nCORS_ALLOW_CREDENTIALS = True"},
+		{stack: "django-cors-headers", name: `CORS_ALLOWED_ORIGIN_REGEXES [r"^https://\w+\.example\.com$"], credentials`, want: []string{"any-subdomain medium"},
+			django: "CORS_ALLOWED_ORIGIN_REGEXES = [r'^https://\\w+\\.example\\.com$']\nCORS_ALLOW_CREDENTIALS = True"},
+
 		// Starlette CORSMiddleware (regexes are full matches)
 		{stack: "starlette", name: "exact list, credentials", starlette: `allow_origins=["https://app.example.com"], allow_credentials=True`},
 		{stack: "starlette", name: "plain *", starlette: `allow_origins=["*"]`},
@@ -200,7 +209,7 @@ func nginxMap(key string, creds bool) string {
 // of auditCatalogue on real middleware and requires exactly the expected
 // findings (100 % precision and recall on the catalogue). The Go
 // middleware run in process in every mode; nginx, Express, Fastify,
-// Flask-CORS and Starlette are real processes, skipped in -short mode and when missing (a failure
+// Flask-CORS, Starlette and Django are real processes, skipped in -short mode and when missing (a failure
 // under CI=true).
 func TestAuditCatalogue(t *testing.T) {
 	cases := auditCatalogue()
@@ -221,14 +230,20 @@ func TestAuditCatalogue(t *testing.T) {
 	external := []struct {
 		id    remedy.StackID
 		pick  func(*auditCase) bool
-		start func(context.Context, string, []*auditCase) (*process, error)
+		start func(context.Context, string, []*auditCase) (stop func(), err error)
 	}{
 		{remedy.Nginx, func(c *auditCase) bool { return c.nginx != "" }, startAuditNginx},
 		{remedy.ExpressCors, func(c *auditCase) bool { return c.express != "" }, startAuditExpress},
 		{remedy.FlaskCors, func(c *auditCase) bool { return c.flask != "" }, startAuditFlask},
 		{remedy.FastifyCors, func(c *auditCase) bool { return c.fastify != "" }, startAuditFastify},
 		{remedy.Starlette, func(c *auditCase) bool { return c.starlette != "" }, startAuditStarlette},
+		{remedy.DjangoCorsHeaders, func(c *auditCase) bool { return c.django != "" }, startAuditDjango},
 	}
+	// The stacks start at once (Django alone takes seconds per process).
+	var (
+		startMu sync.Mutex
+		starts  sync.WaitGroup
+	)
 	for _, e := range external {
 		group := slices.DeleteFunc(slices.Clone(cases), func(c *auditCase) bool { return !e.pick(c) })
 		if testing.Short() {
@@ -243,14 +258,25 @@ func TestAuditCatalogue(t *testing.T) {
 			}
 			continue
 		}
-		p, err := e.start(ctx, filepath.Join(dir, string(e.id)), group)
-		if err != nil {
-			t.Errorf("start %s: %v", e.id, err)
-			continue
-		}
-		t.Cleanup(p.stop)
-		run = append(run, group...)
+		starts.Add(1)
+		go func() {
+			defer starts.Done()
+			began := time.Now()
+			stop, err := e.start(ctx, filepath.Join(dir, string(e.id)), group)
+			startMu.Lock()
+			defer startMu.Unlock()
+			t.Logf("%s: %d servers up in %v", e.id, len(group), time.Since(began).Round(time.Millisecond))
+			if err != nil {
+				t.Errorf("start %s: %v", e.id, err)
+				return
+			}
+			t.Cleanup(stop)
+			run = append(run, group...)
+		}()
 	}
+	starts.Wait()
+	// The table follows the catalogue's order, whatever order they started in.
+	slices.SortStableFunc(run, func(a, b *auditCase) int { return slices.Index(cases, a) - slices.Index(cases, b) })
 
 	// Every reason is proven by some configuration that ran (the Go
 	// middleware alone cover all nine).
@@ -266,6 +292,8 @@ func TestAuditCatalogue(t *testing.T) {
 		}
 	}
 
+	began := time.Now()
+	defer func() { t.Logf("audits took %v", time.Since(began).Round(time.Millisecond)) }()
 	a := audit.New(audit.Config{})
 	type result struct {
 		got      []string
@@ -366,7 +394,7 @@ func ratio(n, d int) string {
 
 // startAuditHost runs one process serving every case of a group on its
 // own port and waits for each port.
-func startAuditHost(ctx context.Context, name string, l launch, group []*auditCase, ports []int) (*process, error) {
+func startAuditHost(ctx context.Context, name string, l launch, group []*auditCase, ports []int) (func(), error) {
 	host, err := startHost(name, l)
 	if err != nil {
 		return nil, err
@@ -378,7 +406,7 @@ func startAuditHost(ctx context.Context, name string, l launch, group []*auditCa
 		}
 		c.url = "http://127.0.0.1:" + strconv.Itoa(ports[i]) + "/api/items"
 	}
-	return host, nil
+	return host.stop, nil
 }
 
 func freePorts(n int) ([]int, error) {
@@ -396,7 +424,7 @@ func freePorts(n int) ([]int, error) {
 // startAuditNginx serves each case as one server block of one nginx.
 // A case body starting with "map:KEY\n" declares a map from the Origin to
 // $cors_origin, with KEY mapping to the origin itself, scoped to its port.
-func startAuditNginx(ctx context.Context, dir string, group []*auditCase) (*process, error) {
+func startAuditNginx(ctx context.Context, dir string, group []*auditCase) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -442,7 +470,7 @@ http {
 
 // startAuditExpress serves each case as its own Express app (cors as the
 // first middleware) in one node process.
-func startAuditExpress(ctx context.Context, dir string, group []*auditCase) (*process, error) {
+func startAuditExpress(ctx context.Context, dir string, group []*auditCase) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -472,7 +500,7 @@ for (const [port, options] of apps) {
 
 // startAuditFlask serves each case as its own Flask app with Flask-CORS
 // in one python process, one thread per app.
-func startAuditFlask(ctx context.Context, dir string, group []*auditCase) (*process, error) {
+func startAuditFlask(ctx context.Context, dir string, group []*auditCase) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -495,7 +523,7 @@ func startAuditFlask(ctx context.Context, dir string, group []*auditCase) (*proc
 
 // startAuditFastify serves each case as its own Fastify app with
 // @fastify/cors in one node process.
-func startAuditFastify(ctx context.Context, dir string, group []*auditCase) (*process, error) {
+func startAuditFastify(ctx context.Context, dir string, group []*auditCase) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -525,7 +553,7 @@ for (const [port, options] of apps) {
 
 // startAuditStarlette serves each case as its own Starlette app with
 // CORSMiddleware in one python process, one uvicorn server per thread.
-func startAuditStarlette(ctx context.Context, dir string, group []*auditCase) (*process, error) {
+func startAuditStarlette(ctx context.Context, dir string, group []*auditCase) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -569,4 +597,72 @@ apps = [
 	}
 	l := launch{argv: []string{python, "apps.py"}, env: []string{"PYTHONDONTWRITEBYTECODE=1"}, dir: dir}
 	return startAuditHost(ctx, "starlette", l, group, ports)
+}
+
+// startAuditDjango runs one Django (runserver) per case, since settings
+// are per process; the function returned stops them all.
+func startAuditDjango(ctx context.Context, dir string, group []*auditCase) (func(), error) {
+	procs := make([]*process, len(group))
+	errs := make([]error, len(group))
+	var wg sync.WaitGroup
+	for i, c := range group {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			procs[i], errs[i] = startAuditDjangoApp(ctx, filepath.Join(dir, strconv.Itoa(i)), c)
+		}()
+	}
+	wg.Wait()
+	stopAll := func() {
+		for _, p := range procs {
+			if p != nil {
+				p.stop()
+			}
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+	}
+	return stopAll, nil
+}
+
+func startAuditDjangoApp(ctx context.Context, d string, c *auditCase) (*process, error) {
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return nil, err
+	}
+	settings := `SECRET_KEY = 'realstack-not-a-secret'
+DEBUG = False
+ALLOWED_HOSTS = ['127.0.0.1', 'localhost']
+ROOT_URLCONF = 'urls'
+USE_TZ = True
+INSTALLED_APPS = ['corsheaders']
+MIDDLEWARE = [
+    'corsheaders.middleware.CorsMiddleware',
+    'django.middleware.common.CommonMiddleware',
+]
+` + c.django + "\n"
+	urls := "from django.http import JsonResponse\nfrom django.urls import path\n\n\ndef items(request):\n    return JsonResponse({'items': []})\n\n\nurlpatterns = [path('api/items/', items)]\n"
+	if err := os.WriteFile(filepath.Join(d, "settings.py"), []byte(settings), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(d, "urls.py"), []byte(urls), 0o644); err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startProcess(ctx, "django "+c.name, port, launch{
+		argv: []string{python, "-m", "django", "runserver", "--noreload", "127.0.0.1:" + strconv.Itoa(port)},
+		env:  []string{"DJANGO_SETTINGS_MODULE=settings", "PYTHONPATH=" + d, "PYTHONDONTWRITEBYTECODE=1"},
+		dir:  d,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.url = "http://127.0.0.1:" + strconv.Itoa(port) + "/api/items/"
+	return p, nil
 }
