@@ -4,6 +4,8 @@
 //	corsdoctor check URL [flags]    diagnose one request from the terminal
 //	corsdoctor test FILE [flags]    run a policy file's CORS contract tests
 //	corsdoctor audit URL [flags]    CORS security audit with crafted origins
+//	corsdoctor import [FILE]        read a console error, curl or fetch() into a request
+//	corsdoctor har FILE [--json]    judge the cross-origin requests of a HAR, sending nothing
 package main
 
 import (
@@ -27,6 +29,10 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	sub := "serve"
 	rest := args[1:]
+	if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "-help" || rest[0] == "--help") {
+		// The program's help, not serve's: it lists the commands.
+		sub, rest = "help", rest[1:]
+	}
 	if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
 		sub, rest = rest[0], rest[1:]
 	}
@@ -39,6 +45,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cli.Test(ctx, rest, getenv, stdin, stdout, stderr)
 	case "audit":
 		return cli.Audit(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return cli.Import(ctx, rest, getenv, stdin, stdout, stderr)
+	case "har":
+		return cli.Har(ctx, rest, getenv, stdin, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, cli.Usage)
 		return nil
@@ -46,5 +56,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stdout, cli.VersionString())
 		return nil
 	}
-	return cli.UsageErrorf("unknown command %q (want serve, check, test, audit, help or version)", sub)
+	return cli.UsageErrorf("unknown command %q (run \"corsdoctor help\" for the list)", sub)
 }

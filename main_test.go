@@ -18,7 +18,10 @@ func TestRunDispatch(t *testing.T) {
 		wantErr  string
 	}{
 		{"version", []string{"corsdoctor", "version"}, 0, "corsdoctor 0.", ""},
-		{"help", []string{"corsdoctor", "help"}, 0, "corsdoctor check URL", ""},
+		{"help", []string{"corsdoctor", "help"}, 0, "check URL --origin O", ""},
+		{"--help lists the commands", []string{"corsdoctor", "--help"}, 0, "import [FILE]", ""},
+		{"-h lists the commands", []string{"corsdoctor", "-h"}, 0, "serve [flags]", ""},
+		{"import from stdin", []string{"corsdoctor", "import"}, cli.ExitUsage, "", "nothing was pasted"},
 		{"unknown command", []string{"corsdoctor", "frobnicate"}, cli.ExitUsage, "", "unknown command"},
 		{"check without URL", []string{"corsdoctor", "check", "--origin", "https://a.example"}, cli.ExitUsage, "", "exactly one URL"},
 		{"check with a bad origin", []string{"corsdoctor", "check", "http://127.0.0.1:9/", "--origin", "a.example"}, cli.ExitUsage, "", "has no scheme"},

@@ -93,6 +93,9 @@ func Check(ctx context.Context, args []string, getenv func(string) string, stdin
 		fs.Usage()
 		return UsageErrorf("check needs exactly one URL, got %d", len(positional))
 	}
+	if looksPasted(positional[0]) {
+		return UsageErrorf("the URL argument is a console error or a copied command, not a URL; pipe it to \"corsdoctor import\" (add --check to diagnose it at once)")
+	}
 	if *timeout <= 0 {
 		return UsageErrorf("--timeout must be positive")
 	}

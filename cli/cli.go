@@ -15,14 +15,23 @@ import (
 const Usage = `corsdoctor explains why a browser blocks a cross-origin request.
 
 Usage:
-  corsdoctor [serve] [flags]         run the dashboard (default command)
-  corsdoctor check URL --origin O    diagnose one request in the terminal
-  corsdoctor test FILE               run a policy file's CORS contract tests (CI)
-  corsdoctor audit URL --origin O    CORS security audit: which crafted origins the server trusts
-  corsdoctor version
+  corsdoctor <command> [arguments]
 
-Run "corsdoctor serve -h", "corsdoctor check -h", "corsdoctor test -h" or
-"corsdoctor audit -h" for flags.
+Commands:
+  serve [flags]                  run the dashboard (the default command)
+  check URL --origin O [flags]   diagnose one request in the terminal
+  import [FILE]                  read a console error, curl, PowerShell or
+                                 fetch() snippet, or devtools headers (from
+                                 FILE or standard input) into a request
+  har FILE [--json]              judge every cross-origin request recorded in
+                                 a HAR file, offline: nothing is sent
+  test FILE [flags]              run a policy file's CORS contract tests (CI)
+  audit URL --origin O [flags]   CORS security audit: which crafted origins
+                                 the server trusts
+  help                           print this text
+  version                        print the version
+
+Run "corsdoctor <command> -h" for its flags.
 `
 
 // Exit codes of the check command; serve exits 1 on any error.

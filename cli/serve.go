@@ -281,6 +281,9 @@ func Serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// pass --addr 127.0.0.1:0 and read the bound address from stdout.
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w (another program uses %s: pass --addr 127.0.0.1:0 to pick a free port, whose URL is printed)", err, cfg.addr)
+		}
 		return err
 	}
 

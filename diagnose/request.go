@@ -3,6 +3,7 @@ package diagnose
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -280,7 +281,7 @@ func ParseOrigin(s string) (string, error) {
 		return "", &InputError{Field: "origin", Message: "the origin is too long"}
 	}
 	if !strings.Contains(raw, "://") {
-		return "", &InputError{Field: "origin", Message: fmt.Sprintf("%q has no scheme", raw), Hint: "an origin starts with http:// or https://, e.g. https://" + strings.TrimSuffix(raw, "/")}
+		return "", &InputError{Field: "origin", Message: fmt.Sprintf("%q has no scheme", raw), Hint: "an origin starts with http:// or https://, e.g. " + suggestedScheme(raw) + strings.TrimSuffix(raw, "/")}
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -462,7 +463,7 @@ func parseTarget(s string) (*url.URL, error) {
 		return nil, &InputError{Field: "url", Message: "the URL contains a CR, LF or NUL byte"}
 	}
 	if !strings.Contains(raw, ":") || strings.HasPrefix(raw, "//") || (!strings.Contains(raw, "://") && !hasSchemeLike(raw)) {
-		return nil, &InputError{Field: "url", Message: fmt.Sprintf("%q has no scheme", raw), Hint: "type the full URL, e.g. https://" + strings.TrimPrefix(raw, "//")}
+		return nil, &InputError{Field: "url", Message: fmt.Sprintf("%q has no scheme", raw), Hint: "type the full URL, e.g. " + suggestedScheme(strings.TrimPrefix(raw, "//")) + strings.TrimPrefix(raw, "//")}
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -506,6 +507,27 @@ func parseTarget(s string) (*url.URL, error) {
 
 // hasSchemeLike reports whether s starts with "scheme:" for schemes without
 // an authority, such as data: or mailto:.
+// suggestedScheme is the scheme to suggest for a host typed without one:
+// http:// for localhost and for IP literals (a local dev server, which
+// rarely has a certificate), https:// otherwise.
+func suggestedScheme(raw string) string {
+	host := raw
+	if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		host = host[:i]
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return "http://"
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return "http://"
+	}
+	return "https://"
+}
+
 func hasSchemeLike(s string) bool {
 	i := strings.IndexByte(s, ':')
 	if i <= 0 {

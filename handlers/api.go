@@ -16,8 +16,11 @@ type apiDiagnosis struct {
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 	// Redacted names the request headers whose values were not stored.
-	Redacted []string        `json:"redacted"`
-	Report   diagnose.Report `json:"report"`
+	Redacted []string `json:"redacted"`
+	// Source is "har" when the report was judged from an uploaded
+	// recording and nothing was sent; absent for a probe.
+	Source string          `json:"source,omitempty"`
+	Report diagnose.Report `json:"report"`
 }
 
 func newAPIDiagnosis(r *http.Request, set Settings, d *store.Diagnosis) apiDiagnosis {
@@ -32,6 +35,7 @@ func newAPIDiagnosis(r *http.Request, set Settings, d *store.Diagnosis) apiDiagn
 		CreatedAt: d.CreatedAt.UTC(),
 		ExpiresAt: d.CreatedAt.Add(set.Retention).UTC(),
 		Redacted:  redacted,
+		Source:    d.Source,
 		Report:    d.Report,
 	}
 }

@@ -35,6 +35,12 @@ type newDiagnosis struct {
 	// stack, when set, is the server stack the root cause's fix is
 	// written for instead of the detected one.
 	stack remedy.StackID
+	// source is store.Diagnosis.Source: "" for a probe, store.SourceHAR
+	// when p replays a recording (CreateHAR).
+	source string
+	// redacted names headers whose values were redacted before create
+	// saw them (a HAR's, as it was read), for the page to list.
+	redacted []string
 }
 
 // create is the one way a diagnosis is made, for the form
@@ -81,7 +87,7 @@ func create(r *http.Request, logger *slog.Logger, p Prober, st Store, set Settin
 		// The fix for the chosen stack, from the same evidence.
 		rep.RootCause = diagnose.Explain(rep, in.stack)
 	}
-	d := &store.Diagnosis{Report: *rep}
+	d := &store.Diagnosis{Report: *rep, Source: in.source, Redacted: in.redacted}
 	if err := st.Create(r.Context(), d, in.secret); err != nil {
 		return nil, fmt.Errorf("store diagnosis: %w", err)
 	}

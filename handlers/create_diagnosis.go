@@ -27,6 +27,16 @@ func CreateDiagnosis(logger *slog.Logger, p Prober, st Store, set Settings) http
 			return
 		}
 		form := formFromValues(r.PostForm)
+		if res := pastedInURLField(form.URL); res != nil {
+			// A console line or a copied command in the URL field: fill
+			// the form from it instead of failing on the "URL".
+			v := newHomeView(set)
+			v.Form = mergeImport(form, res)
+			v.Import = importView(res)
+			v.Notice = "The endpoint URL field held " + sourceLabels[res.Source] + ", so corsdoctor filled in the form from it. Check the fields below, then press Diagnose."
+			render(w, r, logger, http.StatusOK, templates.HomePage(v))
+			return
+		}
 		refuse := func(status int, ies ...*diagnose.InputError) {
 			v := newHomeView(set)
 			v.Form = form

@@ -271,6 +271,10 @@ func diagnosisView(r *http.Request, set Settings, d *store.Diagnosis, stack reme
 	if v.Engine == "" {
 		v.Engine = "corsdoctor"
 	}
+	if d.Source == store.SourceHAR {
+		v.Recorded = true
+		v.ExtraNotes = append(v.ExtraNotes, recordedNote)
+	}
 	if rep.RanAt.IsZero() {
 		v.RanAt = d.CreatedAt.UTC().Format("2 Jan 2006 15:04:05 UTC")
 		v.RanAtISO = d.CreatedAt.UTC().Format(time.RFC3339)

@@ -53,7 +53,14 @@ type Diagnosis struct {
 	// Redacted lists the header names whose values were replaced with
 	// diagnose.Redacted before storage.
 	Redacted []string
+	// Source says where the judged exchanges came from: "" when
+	// corsdoctor's prober sent them, SourceHAR when they were read from
+	// an uploaded recording and nothing was sent.
+	Source string
 }
+
+// SourceHAR marks a diagnosis judged offline from a HAR file.
+const SourceHAR = "har"
 
 // ErrUnavailable is matched (errors.Is) by every error that means the
 // database itself failed rather than the request: see UnavailableError.
@@ -136,6 +143,9 @@ var migrations = []string{
 		redacted   TEXT
 	);
 	CREATE INDEX diagnoses_created_at ON diagnoses (created_at);`,
+	// 2: source is NULL for a probed diagnosis, "har" for one judged
+	// from an uploaded recording (Diagnosis.Source).
+	`ALTER TABLE diagnoses ADD COLUMN source TEXT;`,
 }
 
 // Open opens the SQLite database at path, creating the file if needed, and
@@ -453,8 +463,8 @@ func (s *Store) Create(ctx context.Context, d *Diagnosis, extraSecret []string) 
 	// A plain INSERT: a (never expected) id collision fails on the primary
 	// key rather than replacing someone else's diagnosis.
 	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO diagnoses (id, created_at, engine, report, redacted) VALUES (?, ?, ?, ?, ?)`,
-		id, d.CreatedAt.UnixMilli(), d.Report.Engine, string(report), string(redacted),
+		`INSERT INTO diagnoses (id, created_at, engine, report, redacted, source) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, d.CreatedAt.UnixMilli(), d.Report.Engine, string(report), string(redacted), sql.NullString{String: d.Source, Valid: d.Source != ""},
 	); err != nil {
 		return s.writeFailed(fmt.Errorf("insert diagnosis: %w", err))
 	}
@@ -517,10 +527,11 @@ func (s *Store) Get(ctx context.Context, id string) (*Diagnosis, error) {
 		createdMS int64
 		report    string
 		redacted  sql.NullString
+		source    sql.NullString
 	)
 	err := s.r.QueryRowContext(ctx,
-		`SELECT created_at, report, redacted FROM diagnoses WHERE id = ?`, id,
-	).Scan(&createdMS, &report, &redacted)
+		`SELECT created_at, report, redacted, source FROM diagnoses WHERE id = ?`, id,
+	).Scan(&createdMS, &report, &redacted, &source)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -532,7 +543,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Diagnosis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get diagnosis %s: %w", id, err)
 	}
-	d := &Diagnosis{ID: id, CreatedAt: time.UnixMilli(createdMS).UTC()}
+	d := &Diagnosis{ID: id, CreatedAt: time.UnixMilli(createdMS).UTC(), Source: source.String}
 	if err := json.Unmarshal([]byte(report), &d.Report); err != nil {
 		return nil, fmt.Errorf("decode diagnosis %s: %w", id, err)
 	}

@@ -90,6 +90,12 @@ type HomeView struct {
 	RetentionDays   int
 	// Notice is a one-line message above the form (e.g. an unknown preset).
 	Notice string
+	// Paste is the paste box's text, kept when it could not be read;
+	// PasteError says why.
+	Paste      string
+	PasteError *FieldError
+	// Import is what the paste box understood, when it filled the form.
+	Import *ImportView
 }
 
 // ErrorFor returns the problem with field, or nil.
@@ -324,6 +330,10 @@ type DiagnosisView struct {
 	Followups  []ExchangeView
 	Export     ExportView
 	ExtraNotes []string
+	// Recorded is set when the exchanges come from an uploaded recording
+	// (a HAR): nothing was sent, and the browser, not corsdoctor, sent
+	// the real values of the redacted headers.
+	Recorded bool
 }
 
 // Shown is how many finding cards the findings panel shows.
@@ -425,11 +435,32 @@ type ReasonView struct {
 	Fix      string
 	Doc      string
 	Spec     string
+	// ChromiumPreflight is Chromium's wording when the check fails on the
+	// preflight ("Response to preflight request doesn't pass access
+	// control check: …"), for the reasons where it differs.
+	ChromiumPreflight string
+	// DiagnoseURL opens the diagnose form prefilled for a request that
+	// meets this reason (from the pasted line when there is one).
+	DiagnoseURL string
+	// Pasted is the console line that led here from the search box.
+	Pasted string
+}
+
+// ReasonGroup is one heading of the catalogue.
+type ReasonGroup struct {
+	ID      string // anchor
+	Title   string
+	Intro   string
+	Reasons []ReasonView
 }
 
 // ReasonsView is the catalogue page.
 type ReasonsView struct {
-	Reasons []ReasonView
+	Groups []ReasonGroup
+	// Query is the search box's text; NoMatch is set when it names no
+	// reason.
+	Query   string
+	NoMatch bool
 }
 
 // ErrorView is a friendly error page.

@@ -66,18 +66,24 @@ func sameOrigin(logger *slog.Logger, next http.Handler) http.Handler {
 }
 
 // limitBody refuses bodies over max: at once when Content-Length says so,
-// and mid-read otherwise (handlers see *http.MaxBytesError → 413).
-func limitBody(logger *slog.Logger, max int64, next http.Handler) http.Handler {
+// and mid-read otherwise (handlers see *http.MaxBytesError → 413). A HAR
+// upload (harPaths) has its own, larger limit, harMax, and its own 413.
+func limitBody(logger *slog.Logger, max, harMax int64, next http.Handler) http.Handler {
 	tooLarge := handlers.Fail(logger, handlers.ErrTooLarge)
+	harTooLarge := handlers.Fail(logger, handlers.HARTooLarge(harMax))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > max {
+		limit, refuse := max, tooLarge
+		if harPaths[r.URL.Path] {
+			limit, refuse = harMax, harTooLarge
+		}
+		if r.ContentLength > limit {
 			// Do not read what we refuse; close so the client stops sending.
 			w.Header().Set("Connection", "close")
-			tooLarge(w, r)
+			refuse(w, r)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, max)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

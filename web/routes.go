@@ -35,6 +35,9 @@ func newRouter(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) htt
 	r.With(limits...).Post("/diagnose", handlers.CreateDiagnosis(logger, p, st, set)) // form target; 303 to /d/{id}
 	r.With(coalesceWrites).Get("/d/{id}", handlers.ShowDiagnosis(logger, st, set))    // the hot path of a shared link
 	r.Get("/d/{id}/har", handlers.DownloadHAR(logger, st, set))
+	r.Post("/import", handlers.ImportPaste(logger, set)) // the paste box: the home page with the form filled in
+	r.Get("/har", handlers.ShowHARUpload(logger, cfg.MaxHARBytes))
+	r.With(limits...).Post("/har", handlers.CreateHAR(logger, st, set, cfg.MaxHARBytes)) // judges a recording, sends nothing; the results table
 	r.Get("/reasons", handlers.ListReasons(logger))
 	// The security audit: off by default (the form's box), the diagnoses'
 	// per-client limits, one shared probe slot per audit.
@@ -46,6 +49,8 @@ func newRouter(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) htt
 	// JSON API.
 	r.With(limits...).Post("/api/v1/diagnoses", handlers.APICreateDiagnosis(logger, p, st, set))
 	r.Get("/api/v1/diagnoses/{id}", handlers.APIGetDiagnosis(logger, st, set))
+	r.With(limits...).Post("/api/v1/har", handlers.APICreateHAR(logger, st, set)) // judges a recording, sends nothing
+	r.Post("/api/v1/import", handlers.APIImport(logger))                          // parses a paste; probes nothing
 	r.Get("/healthz", handlers.Healthz(logger, st))
 
 	r.Handle(static.Prefix+"*", static.Handler())

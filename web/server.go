@@ -23,8 +23,12 @@ type Store interface {
 type Config struct {
 	// Settings are shown to users and enforced by handlers.
 	Settings handlers.Settings
-	// MaxBodyBytes bounds every request body; 0 means DefaultMaxBodyBytes.
+	// MaxBodyBytes bounds every request body but a HAR upload's; 0 means
+	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxHARBytes bounds a HAR upload (harPaths); 0 means
+	// DefaultMaxHARBytes.
+	MaxHARBytes int64
 	// RatePerMinute bounds how many diagnoses one client IP may start per
 	// minute (with a burst of the same size); 0 disables the limit.
 	RatePerMinute int
@@ -50,6 +54,14 @@ type Config struct {
 // body and 100 headers of up to 8 KiB) with room for form encoding.
 const DefaultMaxBodyBytes = 2 << 20
 
+// DefaultMaxHARBytes bounds a HAR upload: 50 MB, a long session of a busy
+// page. The file is read as a stream (harimport), so the limit is about
+// upload time and CPU, not memory.
+const DefaultMaxHARBytes = 50 << 20
+
+// harPaths are the routes that take a HAR upload, with MaxHARBytes.
+var harPaths = map[string]bool{"/har": true, "/api/v1/har": true}
+
 // DefaultMaxProbes is serve's --max-probes default. A probe mostly waits on
 // the network (each exchange may take 15 s), so the bound is about the
 // outgoing connections and goroutines one instance may hold for strangers,
@@ -74,6 +86,9 @@ func NewServer(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) htt
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.MaxHARBytes <= 0 {
+		cfg.MaxHARBytes = DefaultMaxHARBytes
+	}
 	if cfg.MaxProbes <= 0 {
 		cfg.MaxProbes = DefaultMaxProbes
 	}
@@ -87,7 +102,7 @@ func NewServer(logger *slog.Logger, cfg Config, p handlers.Prober, st Store) htt
 	// with the security headers, then refuse cross-site POSTs and
 	// oversized bodies before any handler runs.
 	var h http.Handler = mux
-	h = limitBody(logger, cfg.MaxBodyBytes, h)
+	h = limitBody(logger, cfg.MaxBodyBytes, cfg.MaxHARBytes, h)
 	h = sameOrigin(logger, h)
 	h = securityHeaders(h)
 	h = recoverPanics(logger, h)

@@ -435,7 +435,27 @@
     });
   }
 
+  // The paste box: pasting into it is the whole gesture, so submit it at
+  // once (POST /import answers with the form filled in). Typing still
+  // needs the button, and without JavaScript the button is the way.
+  function initPasteBox() {
+    var form = document.getElementById('paste-form');
+    var box = document.getElementById('f-paste');
+    if (!form || !box || typeof form.requestSubmit !== 'function') {
+      return;
+    }
+    box.addEventListener('paste', function () {
+      // The pasted text lands in the value after this event.
+      setTimeout(function () {
+        if (box.value.trim() !== '') {
+          form.requestSubmit();
+        }
+      }, 0);
+    });
+  }
+
   function init() {
+    initPasteBox();
     initCopy();
     initHeaderEditor();
     initPresets();
